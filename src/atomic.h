@@ -1,0 +1,121 @@
+/* atomic.h: the only file that names the memory model.
+ *
+ * The eventcount core (waitset.c) and the wake path's ready list (ready.h)
+ * touch shared memory only through these macros. A normal build maps them to
+ * GCC/Clang __atomic builtins and libuv's mutex; the model-checking build
+ * (test/model, UVEV__MODEL defined) maps the same names to Relacy, so the
+ * very same source is checked under the C11 memory model.
+ *
+ * Field types come from include/uvev.h: UVEV__ATOMIC(T) for atomics,
+ * UVEV__SHARED(T) for plain fields that several threads touch under a lock or
+ * a happens-before edge, UVEV__MUTEX for the waitset lock.
+ *
+ * Orders are spelled as bare words: relaxed, acquire, release, acq_rel,
+ * seq_cst.
+ */
+#ifndef UVEV_ATOMIC_H_
+#define UVEV_ATOMIC_H_
+
+#if defined(UVEV__MODEL)
+
+/* Relacy: the model test includes <relacy/relacy.hpp> before this file. */
+#define uvev__load(obj, mo)            (obj).load(rl::mo_##mo, $)
+#define uvev__store(obj, val, mo)      (obj).store((val), rl::mo_##mo, $)
+#define uvev__exchange(obj, val, mo)   (obj).exchange((val), rl::mo_##mo, $)
+#define uvev__fetch_add(obj, val, mo)  (obj).fetch_add((val), rl::mo_##mo, $)
+#define uvev__fetch_sub(obj, val, mo)  (obj).fetch_sub((val), rl::mo_##mo, $)
+#define uvev__fetch_or(obj, val, mo)   (obj).fetch_or((val), rl::mo_##mo, $)
+#define uvev__cas(obj, expp, val, mo, fail_mo)                                \
+  (obj).compare_exchange_weak(*(expp), (val), rl::mo_##mo, $,                 \
+                              rl::mo_##fail_mo, $)
+#define uvev__cas_strong(obj, expp, val, mo, fail_mo)                         \
+  (obj).compare_exchange_strong(*(expp), (val), rl::mo_##mo, $,               \
+                                rl::mo_##fail_mo, $)
+#define uvev__get(var)                 (var)($)
+#define uvev__set(var, val)            ((var)($) = (val))
+#define uvev__mutex_init(m)            0
+#define uvev__mutex_destroy(m)         ((void) 0)
+#define uvev__lock(m)                  (m).lock($)
+#define uvev__unlock(m)                (m).unlock($)
+#define uvev__fence()                  rl::atomic_thread_fence(rl::mo_seq_cst, $)
+#define uvev__cpu_relax()              rl::yield(1, $)
+
+#else /* !UVEV__MODEL */
+
+#include <stddef.h>
+#include <uv.h>
+
+#if defined(__SANITIZE_THREAD__)
+# define UVEV__TSAN 1
+#elif defined(__has_feature)
+# if __has_feature(thread_sanitizer)
+#  define UVEV__TSAN 1
+# endif
+#endif
+
+#define UVEV__MO_relaxed __ATOMIC_RELAXED
+#define UVEV__MO_acquire __ATOMIC_ACQUIRE
+#define UVEV__MO_release __ATOMIC_RELEASE
+#define UVEV__MO_acq_rel __ATOMIC_ACQ_REL
+#define UVEV__MO_seq_cst __ATOMIC_SEQ_CST
+
+#define uvev__load(obj, mo)            __atomic_load_n(&(obj), UVEV__MO_##mo)
+#define uvev__store(obj, val, mo)      __atomic_store_n(&(obj), (val), UVEV__MO_##mo)
+#define uvev__exchange(obj, val, mo)   __atomic_exchange_n(&(obj), (val), UVEV__MO_##mo)
+#define uvev__fetch_add(obj, val, mo)  __atomic_fetch_add(&(obj), (val), UVEV__MO_##mo)
+#define uvev__fetch_sub(obj, val, mo)  __atomic_fetch_sub(&(obj), (val), UVEV__MO_##mo)
+#define uvev__fetch_or(obj, val, mo)   __atomic_fetch_or(&(obj), (val), UVEV__MO_##mo)
+#define uvev__cas(obj, expp, val, mo, fail_mo)                                \
+  __atomic_compare_exchange_n(&(obj), (expp), (val), 1,                       \
+                              UVEV__MO_##mo, UVEV__MO_##fail_mo)
+#define uvev__cas_strong(obj, expp, val, mo, fail_mo)                         \
+  __atomic_compare_exchange_n(&(obj), (expp), (val), 0,                       \
+                              UVEV__MO_##mo, UVEV__MO_##fail_mo)
+#define uvev__get(var)                 (var)
+#define uvev__set(var, val)            ((var) = (val))
+#define uvev__mutex_init(m)            uv_mutex_init(&(m))
+#define uvev__mutex_destroy(m)         uv_mutex_destroy(&(m))
+#define uvev__lock(m)                  uv_mutex_lock(&(m))
+#define uvev__unlock(m)                uv_mutex_unlock(&(m))
+
+/* A sequentially consistent fence. On x86 a locked RMW on the top of our own
+ * stack is one: it is what gcc emits for the fence, while clang emits mfence,
+ * which costs about four times as much. The stack line is private to this
+ * thread, so it never bounces between cores. TSan does not model inline asm
+ * (nor fences), so sanitizer builds take the portable path. */
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(UVEV__TSAN)
+static inline void uvev__fence(void) {
+# if defined(__x86_64__)
+  __asm__ __volatile__("lock; orl $0, (%%rsp)" ::: "memory", "cc");
+# else
+  __asm__ __volatile__("lock; orl $0, (%%esp)" ::: "memory", "cc");
+# endif
+}
+#elif defined(UVEV__TSAN)
+static inline void uvev__fence(void) {
+  /* gcc warns on atomic_thread_fence under TSan (-Wtsan), and TSan models
+   * no fence anyway: it checks the rest. On x86 this RMW is a full barrier. */
+  int x = 0;
+  __atomic_fetch_or(&x, 0, __ATOMIC_SEQ_CST);
+}
+#else
+static inline void uvev__fence(void) {
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+#endif
+
+#if defined(__x86_64__) || defined(__i386__)
+# define uvev__cpu_relax() __asm__ __volatile__("pause" ::: "memory")
+#elif defined(__aarch64__)
+# define uvev__cpu_relax() __asm__ __volatile__("yield" ::: "memory")
+#else
+# define uvev__cpu_relax() ((void) 0)
+#endif
+
+#endif /* UVEV__MODEL */
+
+/* container_of for the C build; the model tests use their own layouts. */
+#define uvev__container_of(ptr, type, member)                                 \
+  ((type*) ((char*) (ptr) - offsetof(type, member)))
+
+#endif /* UVEV_ATOMIC_H_ */

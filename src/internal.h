@@ -1,0 +1,48 @@
+/* internal.h: what the library's files share with each other and nothing
+ * else: request flags and the calls between the waker (waker.c) and the loop
+ * wait requests (wait.c).
+ */
+#ifndef UVEV_INTERNAL_H_
+#define UVEV_INTERNAL_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "uvev.h"
+#include "atomic.h"
+
+/* uvev_wait_t.flags (loop thread only). */
+enum {
+  UVEV__WAIT_ACTIVE = 1,      /* started; its callback has not run yet */
+  UVEV__WAIT_REGISTERED = 2,  /* node inserted in the event and not yet taken
+                                 back: still linked, or unlinked by a notifier
+                                 and pushed onto the waker's ready list */
+  UVEV__WAIT_DECIDED = 4,     /* status fixed; only the callback is owed */
+  UVEV__WAIT_TIMED = 8        /* in the waker's deadline heap */
+};
+
+/* uvev_waker_t.flags. */
+enum {
+  UVEV__WAKER_CLOSING = 1
+};
+
+#define UVEV__NO_TIMEOUT UINT64_MAX
+
+/* waker.c */
+void uvev__waker_wake(struct uvev__node* node);
+void uvev__waker_add(uvev_waker_t* w, uvev_wait_t* req);
+void uvev__waker_remove(uvev_waker_t* w, uvev_wait_t* req);
+void uvev__waker_queue(uvev_waker_t* w, uvev_wait_t* req);
+void uvev__waker_add_deadline(uvev_waker_t* w, uvev_wait_t* req,
+                              uint64_t timeout_ms);
+void uvev__waker_remove_deadline(uvev_waker_t* w, uvev_wait_t* req);
+
+/* wait.c */
+int uvev__wait_start(uvev_waker_t* w, uvev_wait_t* req, uvev_event_t* ev,
+                     uvev_pred_cb pred, uvev_wait_cb cb, uint64_t timeout_ms);
+void uvev__wait_ready(uvev_wait_t* req);
+void uvev__wait_expire(uvev_wait_t* req);
+void uvev__wait_abort(uvev_wait_t* req);
+void uvev__wait_finish(uvev_wait_t* req);
+
+#endif /* UVEV_INTERNAL_H_ */

@@ -1,0 +1,154 @@
+/* wait.c: loop wait requests, from start to their one callback.
+ *
+ * A request is REGISTERED from the moment its node goes into the event until
+ * the loop takes it back: by uvev__ws_remove (cancel, timeout, close, or a
+ * predicate that came true right after inserting), or by draining it from the
+ * ready list after a notifier unlinked it. While a notified request sits on
+ * the ready list nothing but the drain may complete it (the list is
+ * intrusive), so cancel, timeout and close only decide its status there and
+ * the drain delivers it. Everything here runs on the loop thread.
+ */
+#include "internal.h"
+#include "waitset.h"
+
+/* Takes the node back from the event. Returns 1 if it was still linked (the
+ * request is out of every list), 0 if a notifier had already pushed it onto
+ * the ready list (its notification has been handed on; the drain will come).
+ */
+static int uvev__wait_unregister(uvev_wait_t* req) {
+  if (!uvev__ws_remove(&req->event->ws, &req->node))
+    return 0;
+  req->flags &= ~UVEV__WAIT_REGISTERED;
+  return 1;
+}
+
+/* Fixes the status. Returns 1 if the caller must deliver the callback, 0 if
+ * the drain of the ready list will. */
+static int uvev__wait_decide(uvev_wait_t* req, int status) {
+  req->status = status;
+  req->flags |= UVEV__WAIT_DECIDED;
+  uvev__waker_remove_deadline(req->waker, req);
+  if (req->flags & UVEV__WAIT_REGISTERED)
+    return uvev__wait_unregister(req);
+  return 1;
+}
+
+static void uvev__wait_insert(uvev_wait_t* req) {
+  req->flags |= UVEV__WAIT_REGISTERED;
+  uvev__ws_insert(&req->event->ws, &req->node);
+}
+
+void uvev__wait_finish(uvev_wait_t* req) {
+  uvev_event_t* ev;
+
+  ev = req->event;
+  uvev__waker_remove_deadline(req->waker, req);
+  uvev__waker_remove(req->waker, req);
+  req->flags = 0;
+  /* Release: pairs with the acquire load in uvev_event_destroy. */
+  uvev__fetch_sub(ev->nwaits, 1, release);
+  req->cb(req, req->status);
+}
+
+int uvev__wait_start(uvev_waker_t* w, uvev_wait_t* req, uvev_event_t* ev,
+                     uvev_pred_cb pred, uvev_wait_cb cb, uint64_t timeout_ms) {
+  int deliver;
+
+  if (w == NULL || req == NULL || ev == NULL || pred == NULL || cb == NULL)
+    return UV_EINVAL;
+  if (req->flags & UVEV__WAIT_ACTIVE)
+    return UV_EBUSY;
+  if (w->flags & UVEV__WAKER_CLOSING)
+    return UV_EINVAL;
+
+  req->waker = w;
+  req->event = ev;
+  req->pred = pred;
+  req->cb = cb;
+  req->node.wake = uvev__waker_wake;
+  req->status = 0;
+  req->flags = UVEV__WAIT_ACTIVE;
+  /* Relaxed: a destroy must already be ordered after this start by the user;
+   * the release decrement in uvev__wait_finish ends the count. */
+  uvev__fetch_add(ev->nwaits, 1, relaxed);
+  uvev__waker_add(w, req);
+
+  if (pred(req->data)) {
+    deliver = uvev__wait_decide(req, 0);
+  } else if (timeout_ms == 0) {
+    deliver = uvev__wait_decide(req, UV_ETIMEDOUT);
+  } else {
+    uvev__wait_insert(req);
+    if (!pred(req->data)) {
+      if (timeout_ms != UVEV__NO_TIMEOUT)
+        uvev__waker_add_deadline(w, req, timeout_ms);
+      return 0;
+    }
+    deliver = uvev__wait_decide(req, 0);
+  }
+  /* Never call back from inside the start: the idle handle delivers it.
+   * (Not delivering means it was notified meanwhile: the drain delivers it.) */
+  if (deliver)
+    uvev__waker_queue(w, req);
+  return 0;
+}
+
+/* The drain took req off the ready list: a notifier woke it. */
+void uvev__wait_ready(uvev_wait_t* req) {
+  req->flags &= ~UVEV__WAIT_REGISTERED;
+  /* Wait for the notifier to let go of the node (it may still be between
+   * the push and its release of in_wait_set). */
+  uvev__ws_settle(&req->event->ws, &req->node);
+  if (!(req->flags & UVEV__WAIT_DECIDED)) {
+    if (!req->pred(req->data)) {
+      uvev__wait_insert(req);
+      if (!req->pred(req->data))
+        return;  /* waits again */
+    }
+    if (!uvev__wait_decide(req, 0))
+      return;  /* notified again meanwhile: the next drain delivers it */
+  }
+  uvev__wait_finish(req);
+}
+
+/* The deadline passed. The request is registered and undecided. */
+void uvev__wait_expire(uvev_wait_t* req) {
+  int out;
+
+  /* Out of the event first (handing on a notification that raced in), then
+   * the last check, so that no notification is lost either way. */
+  out = uvev__wait_unregister(req);
+  req->status = req->pred(req->data) ? 0 : UV_ETIMEDOUT;
+  req->flags |= UVEV__WAIT_DECIDED;
+  if (out)
+    uvev__wait_finish(req);
+}
+
+/* The waker is closing: decide every request that is not yet decided. */
+void uvev__wait_abort(uvev_wait_t* req) {
+  if (!(req->flags & UVEV__WAIT_DECIDED))
+    uvev__wait_decide(req, UV_ECANCELED);
+}
+
+int uvev_wait(uvev_waker_t* w, uvev_wait_t* req, uvev_event_t* ev,
+              uvev_pred_cb pred, uvev_wait_cb cb) {
+  return uvev__wait_start(w, req, ev, pred, cb, UVEV__NO_TIMEOUT);
+}
+
+int uvev_wait_timeout(uvev_waker_t* w, uvev_wait_t* req, uvev_event_t* ev,
+                      uvev_pred_cb pred, uvev_wait_cb cb, uint64_t timeout_ms) {
+  /* The largest timeout is "never", as far as this loop can tell. */
+  if (timeout_ms == UVEV__NO_TIMEOUT)
+    timeout_ms--;
+  return uvev__wait_start(w, req, ev, pred, cb, timeout_ms);
+}
+
+int uvev_wait_cancel(uvev_wait_t* req) {
+  if (req == NULL || !(req->flags & UVEV__WAIT_ACTIVE))
+    return UV_EINVAL;
+  if (req->flags & UVEV__WAIT_DECIDED)
+    return 0;  /* keeps its real status */
+  if (uvev__wait_decide(req, UV_ECANCELED))
+    uvev__waker_queue(req->waker, req);
+  return 0;
+}

@@ -1,0 +1,175 @@
+/* helpers.c: watchdogs, counters and tokens for the Check suites. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+void die(const char* fmt, ...) {
+  va_list ap;
+
+  va_start(ap, fmt);
+  fprintf(stderr, "FATAL: ");
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n");
+  va_end(ap);
+  fflush(stderr);
+  abort();
+}
+
+/* Process watchdog: SIGALRM's default action ends the process, which Check
+ * (in fork mode) or meson (without) reports as a failure. Sanitizers and
+ * valgrind slow tests down a lot, hence the generous bound. */
+void wd_arm(void) {
+  alarm(300);
+}
+
+void wd_disarm(void) {
+  alarm(0);
+}
+
+static void on_loop_watchdog(uv_timer_t* t) {
+  die("loop watchdog: loop %p still running after %llu ms (lost wake-up?)",
+      (void*) t->loop, (unsigned long long) uv_timer_get_repeat(t));
+}
+
+static void on_close_free(uv_handle_t* h) {
+  free(h);
+}
+
+void run_loop(uv_loop_t* loop, uint64_t timeout_ms) {
+  uv_timer_t* t;
+
+  t = malloc(sizeof(*t));
+  CHECK_ON_THREAD(t != NULL);
+  CHECK_ON_THREAD(uv_timer_init(loop, t) == 0);
+  /* The repeat value only carries the bound into the message. */
+  uv_timer_start(t, on_loop_watchdog, timeout_ms, timeout_ms);
+  uv_unref((uv_handle_t*) t);
+  uv_run(loop, UV_RUN_DEFAULT);
+  uv_close((uv_handle_t*) t, on_close_free);
+  uv_run(loop, UV_RUN_DEFAULT);
+}
+
+static void on_walk_report(uv_handle_t* h, void* arg) {
+  fprintf(stderr, "open handle: type %s, active %d, closing %d\n",
+          uv_handle_type_name(uv_handle_get_type(h)), uv_is_active(h),
+          uv_is_closing(h));
+}
+
+void close_loop(uv_loop_t* loop) {
+  int err;
+
+  err = uv_loop_close(loop);
+  if (err != 0) {
+    uv_walk(loop, on_walk_report, NULL);
+    die("uv_loop_close: %s", uv_strerror(err));
+  }
+}
+
+void counter_init(counter_t* c) {
+  c->value = 0;
+  c->target = 0;
+  CHECK_ON_THREAD(uvev_event_init(&c->ev) == 0);
+}
+
+void counter_destroy(counter_t* c) {
+  CHECK_ON_THREAD(uvev_event_destroy(&c->ev) == 0);
+}
+
+void counter_add(counter_t* c, unsigned long n) {
+  __atomic_fetch_add(&c->value, n, __ATOMIC_RELEASE);
+  uvev_notify_all(&c->ev);
+}
+
+unsigned long counter_get(counter_t* c) {
+  return __atomic_load_n(&c->value, __ATOMIC_ACQUIRE);
+}
+
+struct count_arg {
+  counter_t* c;
+  unsigned long target;
+};
+
+static int count_reached(void* arg) {
+  struct count_arg* a = arg;
+  return counter_get(a->c) >= a->target;
+}
+
+void wait_until_count(counter_t* c, unsigned long target) {
+  struct count_arg a;
+  int err;
+
+  a.c = c;
+  a.target = target;
+  err = uvev_wait_sync_timeout(&c->ev, count_reached, &a, WATCHDOG_MS);
+  if (err != 0)
+    die("wait_until_count: %lu of %lu after %d ms: %s", counter_get(c),
+        target, WATCHDOG_MS, uv_strerror(err));
+}
+
+void tokens_add(tokens_t* t, long n) {
+  __atomic_fetch_add(&t->count, n, __ATOMIC_RELEASE);
+}
+
+int tokens_take(tokens_t* t) {
+  long n;
+
+  n = __atomic_load_n(&t->count, __ATOMIC_RELAXED);
+  while (n > 0) {
+    if (__atomic_compare_exchange_n(&t->count, &n, n - 1, 1, __ATOMIC_ACQUIRE,
+                                    __ATOMIC_RELAXED))
+      return 1;
+  }
+  return 0;
+}
+
+unsigned waiters_linked(uvev_event_t* ev) {
+  struct uvev__node* n;
+  unsigned count;
+
+  count = 0;
+  uv_mutex_lock(&ev->ws.lock);
+  for (n = ev->ws.head; n != NULL; n = n->next)
+    count++;
+  uv_mutex_unlock(&ev->ws.lock);
+  return count;
+}
+
+void await_linked(uvev_event_t* ev, unsigned n) {
+  uint64_t start;
+
+  start = uv_hrtime();
+  while (waiters_linked(ev) != n) {
+    if (uv_hrtime() - start > (uint64_t) WATCHDOG_MS * 1000000)
+      die("await_linked: %u linked, want %u", waiters_linked(ev), n);
+    sched_yield();
+  }
+}
+
+static void loop_thread_main(void* arg) {
+  loop_thread_t* lt = arg;
+
+  CHECK_ON_THREAD(uv_loop_init(&lt->loop) == 0);
+  CHECK_ON_THREAD(uvev_waker_init(&lt->loop, &lt->waker) == 0);
+  lt->waker.data = lt;
+  lt->setup(lt);
+  /* Returns once the waker has no request left: it is unref'd then. */
+  run_loop(&lt->loop, WATCHDOG_MS);
+  uvev_waker_close(&lt->waker, NULL);
+  run_loop(&lt->loop, WATCHDOG_MS);
+  close_loop(&lt->loop);
+}
+
+void loop_thread_start(loop_thread_t* lt, void (*setup)(loop_thread_t*),
+                       void* arg, int index) {
+  lt->setup = setup;
+  lt->arg = arg;
+  lt->index = index;
+  CHECK_ON_THREAD(uv_thread_create(&lt->tid, loop_thread_main, lt) == 0);
+}
+
+void loop_thread_join(loop_thread_t* lt) {
+  CHECK_ON_THREAD(uv_thread_join(&lt->tid) == 0);
+}
