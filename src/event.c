@@ -24,6 +24,11 @@ int uvev_event_destroy(uvev_event_t* ev) {
    * the wait's last touch of the event happens before the destroy. */
   if (uvev__load(ev->nwaits, acquire) != 0)
     return UV_EBUSY;
+  /* The last wait may have ended on the acquire of in_wait_set, without the
+   * lock, while the notifier that woke it is still inside its critical
+   * section: wait for it to leave before destroying the mutex. */
+  uvev__lock(ev->ws.lock);
+  uvev__unlock(ev->ws.lock);
   uvev__ws_destroy(&ev->ws);
   return 0;
 }

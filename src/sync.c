@@ -21,6 +21,9 @@ enum {
  * short next to a sleep and a wake-up. */
 #define UVEV__SPIN 200
 
+/* The longest single timed sleep, in ns. */
+#define UVEV__MAX_SLEEP_NS ((uint64_t) 3600 * 1000000000)
+
 struct uvev__parker {
   struct uvev__node node;
   UVEV__ATOMIC(int) state;
@@ -76,7 +79,12 @@ static int uvev__park(struct uvev__parker* p, int timed, uint64_t deadline) {
       now = uv_hrtime();
       if (now >= deadline)
         break;
-      uv_cond_timedwait(&p->cond, &p->mutex, deadline - now);
+      /* libuv adds the timeout to the clock: keep the sum in range (the loop
+       * sleeps again if it wakes early). */
+      uv_cond_timedwait(&p->cond, &p->mutex,
+                        deadline - now < UVEV__MAX_SLEEP_NS
+                            ? deadline - now
+                            : UVEV__MAX_SLEEP_NS);
     }
   }
   uv_mutex_unlock(&p->mutex);
@@ -87,6 +95,7 @@ static int uvev__wait_sync(uvev_event_t* ev, uvev_pred_cb pred, void* arg,
                            int timed, uint64_t timeout_ms) {
   struct uvev__parker p;
   uint64_t deadline;
+  int notified;
   int err;
 
   if (ev == NULL || pred == NULL)
@@ -96,13 +105,11 @@ static int uvev__wait_sync(uvev_event_t* ev, uvev_pred_cb pred, void* arg,
   if (timed && timeout_ms == 0)
     return UV_ETIMEDOUT;
 
-  deadline = 0;
-  if (timed) {
-    deadline = uv_hrtime();
-    deadline = timeout_ms > (UINT64_MAX - deadline) / 1000000
-                   ? UINT64_MAX
-                   : deadline + timeout_ms * 1000000;
-  }
+  deadline = uv_hrtime();
+  if (!timed || timeout_ms > (UINT64_MAX - deadline) / 1000000)
+    timed = 0;  /* beyond the clock's range: never */
+  else
+    deadline += timeout_ms * 1000000;
   err = uv_mutex_init(&p.mutex);
   if (err != 0)
     return err;
@@ -125,10 +132,12 @@ static int uvev__wait_sync(uvev_event_t* ev, uvev_pred_cb pred, void* arg,
       break;
     }
     if (!uvev__park(&p, timed, deadline)) {
-      /* Out of the list first, handing on a notification that raced in;
-       * then the last check. */
-      uvev__ws_remove(&ev->ws, &p.node);
+      /* Out of the list first, then the last check: a notification that
+       * raced in is either used by that check or handed on, never lost. */
+      notified = uvev__ws_settle(&ev->ws, &p.node);
       err = pred(arg) ? 0 : UV_ETIMEDOUT;
+      if (notified && err != 0)
+        uvev__ws_notify(&ev->ws, 1);
       break;
     }
     uvev__ws_settle(&ev->ws, &p.node);

@@ -113,15 +113,22 @@ void uvev__wait_ready(uvev_wait_t* req) {
 
 /* The deadline passed. The request is registered and undecided. */
 void uvev__wait_expire(uvev_wait_t* req) {
-  int out;
+  struct uvev__waitset* ws;
+  int notified;
 
-  /* Out of the event first (handing on a notification that raced in), then
-   * the last check, so that no notification is lost either way. */
-  out = uvev__wait_unregister(req);
+  /* Out of the event first, then the last check: a notification that raced
+   * in is either used by that check or handed on, never lost. */
+  ws = &req->event->ws;
+  notified = uvev__ws_settle(ws, &req->node);
   req->status = req->pred(req->data) ? 0 : UV_ETIMEDOUT;
   req->flags |= UVEV__WAIT_DECIDED;
-  if (out)
+  if (notified && req->status != 0)
+    uvev__ws_notify(ws, 1);
+  if (!notified) {
+    req->flags &= ~UVEV__WAIT_REGISTERED;
     uvev__wait_finish(req);
+  }
+  /* Notified: it sits on the ready list, and the drain delivers it. */
 }
 
 /* The waker is closing: decide every request that is not yet decided. */

@@ -31,7 +31,7 @@ void die(const char* fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
   } while (0)
 
 /* The per-test process alarm; tests arm it in a checked fixture. */
-void wd_arm(void);
+void wd_arm(unsigned seconds);
 void wd_disarm(void);
 
 /* Runs the loop until nothing keeps it alive; dies if that takes longer than
@@ -87,6 +87,7 @@ void loop_thread_join(loop_thread_t* lt);
 
 /* Every suite. */
 Suite* core_suite(void);
+Suite* chan_suite(void);
 Suite* stress_suite(void);
 
 #endif /* UVEV_TEST_HELPERS_H_ */

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
     Suite* (*make)(void);
   } suites[] = {
     {"core", core_suite},
+    {"chan", chan_suite},
     {"stress", stress_suite},
   };
   SRunner* sr;
@@ -34,7 +35,8 @@ int main(int argc, char** argv) {
     fprintf(stderr, "no such suite\n");
     return 2;
   }
-  srunner_run_all(sr, CK_NORMAL);
+  /* CK_ENV: CK_VERBOSITY=verbose lists every test; the default is normal. */
+  srunner_run_all(sr, CK_ENV);
   failed = srunner_ntests_failed(sr);
   srunner_free(sr);
   return failed == 0 ? 0 : 1;

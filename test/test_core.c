@@ -52,7 +52,7 @@ static void waiter_cb(uvev_wait_t* req, int status) {
 }
 
 static void fixture_setup(void) {
-  wd_arm();
+  wd_arm(300);
 }
 
 static void fixture_teardown(void) {
@@ -634,6 +634,47 @@ START_TEST(test_handoff_timeout) {
 }
 END_TEST
 
+/* The other way round: the notified waiter's last check at its deadline
+ * uses the notification (takes the token), so it is not handed on: the
+ * second waiter is not woken for nothing and keeps its place. */
+static int counting_take(void* arg) {
+  waiter_t* w = arg;
+  w->order++;  /* predicate calls */
+  return tokens_take(&ho.tokens);
+}
+
+START_TEST(test_timeout_uses_notification) {
+  uv_loop_t loop;
+  uvev_waker_t waker;
+  uv_timer_t t;
+
+  handoff_setup(&loop, &waker);
+  ho.first.req.data = &ho.first;
+  ho.second.req.data = &ho.second;
+  ck_assert_int_eq(uv_timer_init(&loop, &t), 0);
+  ck_assert_int_eq(uv_timer_start(&t, handoff_timeout_cb, 20, 0), 0);
+  ck_assert_int_eq(uvev_wait_timeout(&waker, &ho.first.req, &ho.ev,
+                                     counting_take, waiter_cb, 20), 0);
+  ck_assert_int_eq(uvev_wait(&waker, &ho.second.req, &ho.ev, counting_take,
+                             waiter_cb), 0);
+  ck_assert_int_eq(ho.second.order, 2);  /* checked, registered, re-checked */
+  while (ho.first.calls == 0)
+    ck_assert_int_ne(uv_run(&loop, UV_RUN_ONCE), 0);
+  ck_assert_int_eq(ho.first.status, 0);
+  ck_assert_int_eq(ho.tokens.count, 0);
+  /* The second waiter was never woken, and is still first in line. */
+  ck_assert_int_eq(ho.second.order, 2);
+  ck_assert_ptr_eq(ho.ev.ws.head, &ho.second.req.node);
+  ck_assert_int_eq(uvev_wait_cancel(&ho.second.req), 0);
+  run_loop(&loop, WATCHDOG_MS);
+  ck_assert_int_eq(ho.second.status, UV_ECANCELED);
+  uvev_waker_close(&waker, NULL);
+  run_loop(&loop, WATCHDOG_MS);
+  close_loop(&loop);
+  ck_assert_int_eq(uvev_event_destroy(&ho.ev), 0);
+}
+END_TEST
+
 static void handoff_close_cb(uv_idle_t* idle) {
   uv_close((uv_handle_t*) idle, NULL);
   tokens_add(&ho.tokens, 1);
@@ -1123,6 +1164,73 @@ START_TEST(test_waker_close_race) {
 }
 END_TEST
 
+/* The event is destroyed (and freed) the moment its last wait ends, while
+ * the notifier that woke it may still be inside uvev_notify: on a loop (in
+ * the callback) and on a thread (right after uvev_wait_sync returns). ASan
+ * and TSan see a notifier touching freed memory. */
+typedef struct {
+  uvev_event_t ev;
+  int flag;
+} boxed_event_t;
+
+static int box_flag_is_set(void* arg) {
+  return flag_is_set(&((boxed_event_t*) arg)->flag);
+}
+
+static void dr_notifier(void* arg) {
+  boxed_event_t* b = arg;
+  await_linked(&b->ev, 1);
+  flag_set(&b->flag);
+  uvev_notify_one(&b->ev);
+}
+
+static void dr_cb(uvev_wait_t* req, int status) {
+  boxed_event_t* b = req->data;
+  CHECK_ON_THREAD(status == 0);
+  CHECK_ON_THREAD(uvev_event_destroy(&b->ev) == 0);
+  memset(b, 0xdd, sizeof(*b));
+  free(b);
+}
+
+START_TEST(test_destroy_after_last_wait) {
+  uv_loop_t loop;
+  uvev_waker_t waker;
+  uvev_wait_t req;
+  uv_thread_t tid;
+  boxed_event_t* b;
+  int round;
+
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  ck_assert_int_eq(uvev_waker_init(&loop, &waker), 0);
+  for (round = 0; round < 500; round++) {
+    b = calloc(1, sizeof(*b));
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(uvev_event_init(&b->ev), 0);
+    memset(&req, 0, sizeof(req));
+    req.data = b;
+    ck_assert_int_eq(uvev_wait(&waker, &req, &b->ev, box_flag_is_set, dr_cb),
+                     0);
+    ck_assert_int_eq(uv_thread_create(&tid, dr_notifier, b), 0);
+    run_loop(&loop, WATCHDOG_MS);
+    ck_assert_int_eq(uv_thread_join(&tid), 0);
+
+    b = calloc(1, sizeof(*b));
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(uvev_event_init(&b->ev), 0);
+    ck_assert_int_eq(uv_thread_create(&tid, dr_notifier, b), 0);
+    ck_assert_int_eq(uvev_wait_sync_timeout(&b->ev, flag_is_set, &b->flag,
+                                            UINT64_MAX), 0);
+    ck_assert_int_eq(uvev_event_destroy(&b->ev), 0);
+    memset(b, 0xdd, sizeof(*b));
+    ck_assert_int_eq(uv_thread_join(&tid), 0);
+    free(b);
+  }
+  uvev_waker_close(&waker, NULL);
+  run_loop(&loop, WATCHDOG_MS);
+  close_loop(&loop);
+}
+END_TEST
+
 /* ---- misuse: every error of the table, and nothing changes ------------------ */
 
 START_TEST(test_misuse) {
@@ -1287,6 +1395,7 @@ Suite* core_suite(void) {
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, test_handoff_cancel);
   tcase_add_test(tc, test_handoff_timeout);
+  tcase_add_test(tc, test_timeout_uses_notification);
   tcase_add_test(tc, test_handoff_close);
   tcase_add_test(tc, test_cancel_after_success);
   suite_add_tcase(s, tc);
@@ -1313,6 +1422,7 @@ Suite* core_suite(void) {
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, test_misuse);
   tcase_add_test(tc, test_restart_in_callback);
+  tcase_add_test(tc, test_destroy_after_last_wait);
   suite_add_tcase(s, tc);
 
   return s;
