@@ -63,6 +63,8 @@ extern "C" {
 typedef struct uvev_event_s uvev_event_t;
 typedef struct uvev_waker_s uvev_waker_t;
 typedef struct uvev_wait_s uvev_wait_t;
+typedef struct uvev_chan_s uvev_chan_t;
+typedef struct uvev_chan_op_s uvev_chan_op_t;
 
 /* Returns nonzero when the awaited condition holds. For a loop wait `arg` is
  * the request's `data`; for a blocking wait it is the `arg` given. */
@@ -71,6 +73,8 @@ typedef int (*uvev_pred_cb)(void* arg);
 typedef void (*uvev_wait_cb)(uvev_wait_t* req, int status);
 /* Runs on the loop thread once the waker is fully closed. */
 typedef void (*uvev_waker_close_cb)(uvev_waker_t* waker);
+/* Runs exactly once per started channel operation, on its loop thread. */
+typedef void (*uvev_chan_cb)(uvev_chan_op_t* op, int status);
 
 
 /* ---- Private field types ---------------------------------------------------
@@ -112,6 +116,20 @@ struct uvev__rnode {
 
 struct uvev__ready {
   UVEV__ATOMIC(struct uvev__rnode*) head;
+};
+
+/* The lock-free ring under a channel (src/ring.h). head and tail sit on cache
+ * lines of their own: receivers write one, senders the other. */
+struct uvev__ring {
+  char* cells;                    /* capacity cells of `stride` bytes */
+  uint64_t capacity;
+  size_t elem_size;
+  size_t stride;
+  char pad0[64];
+  UVEV__ATOMIC(uint64_t) head;    /* next position to receive */
+  char pad1[64];
+  UVEV__ATOMIC(uint64_t) tail;    /* next position to send << 1 | closed */
+  char pad2[64];
 };
 
 /* A node of a waker's deadline heap (a pairing heap, src/heap.h). */
@@ -237,6 +255,89 @@ UVEV_EXTERN int uvev_wait_sync(uvev_event_t* ev, uvev_pred_cb pred, void* arg);
  * timeout_ms (checked one last time then). */
 UVEV_EXTERN int uvev_wait_sync_timeout(uvev_event_t* ev, uvev_pred_cb pred, void* arg,
                            uint64_t timeout_ms);
+
+
+/* ---- Channels --------------------------------------------------------------
+ *
+ * A bounded MPMC channel: a lock-free ring of fixed-size elements, copied in
+ * and out, and two events ("not empty" for receivers, "not full" for senders)
+ * that turn it into a channel with backpressure. try_send and try_recv take no
+ * lock and make no system call when nobody waits. Loops wait with
+ * uvev_chan_send/uvev_chan_recv (requests on a waker), threads block with the
+ * _sync calls. Elements come out in the order their sends took effect (FIFO).
+ * The capacity is exact.
+ *
+ * Close is idempotent and may be called from any thread: senders then get
+ * UV_EPIPE; receivers drain what is left, then get UV_EOF.
+ */
+
+struct uvev_chan_s {
+  void* data;                     /* public: for the user */
+  /* private */
+  uvev_event_t not_empty;         /* receivers wait here */
+  uvev_event_t not_full;          /* senders wait here */
+  struct uvev__ring ring;
+};
+
+struct uvev_chan_op_s {
+  void* data;                     /* public: for the user */
+  /* private */
+  uvev_wait_t wait;               /* on not_full (send) or not_empty (recv) */
+  uvev_chan_t* chan;
+  const void* elem;               /* send: the element to copy in */
+  void* out;                      /* recv: where to copy the element out */
+  uvev_chan_cb cb;
+  int result;                     /* what the last try returned */
+};
+
+/* Any thread. Returns 0, UV_EINVAL (NULL, or a capacity or element size of
+ * 0), or UV_ENOMEM. */
+UVEV_EXTERN int uvev_chan_init(uvev_chan_t* ch, size_t capacity,
+                               size_t elem_size);
+
+/* Returns 0; UV_EBUSY, changing nothing, while any operation on the channel
+ * is pending (loop or blocking); UV_EINVAL for NULL. Elements still in the
+ * channel are dropped. */
+UVEV_EXTERN int uvev_chan_destroy(uvev_chan_t* ch);
+
+/* Closes the channel and wakes every waiter. Idempotent; any thread. */
+UVEV_EXTERN void uvev_chan_close(uvev_chan_t* ch);
+
+/* Any thread, never blocks. 0, UV_EAGAIN (full), UV_EPIPE (closed), or
+ * UV_EINVAL for NULL. */
+UVEV_EXTERN int uvev_chan_try_send(uvev_chan_t* ch, const void* elem);
+
+/* Any thread, never blocks. 0, UV_EAGAIN (empty), UV_EOF (closed and
+ * drained), or UV_EINVAL for NULL. */
+UVEV_EXTERN int uvev_chan_try_recv(uvev_chan_t* ch, void* out);
+
+/* Loop side: sends *elem once there is room; elem must stay valid until cb.
+ * cb(op, status) runs once on the loop: 0, UV_EPIPE, or UV_ECANCELED.
+ * Returns 0, UV_EINVAL (NULL, or the waker is closing) or UV_EBUSY (op is
+ * active). */
+UVEV_EXTERN int uvev_chan_send(uvev_waker_t* waker, uvev_chan_op_t* op,
+                               uvev_chan_t* ch, const void* elem,
+                               uvev_chan_cb cb);
+
+/* Loop side: receives into *out once an element is there; out must stay valid
+ * until cb. Status 0, UV_EOF, or UV_ECANCELED. Returns as uvev_chan_send. */
+UVEV_EXTERN int uvev_chan_recv(uvev_waker_t* waker, uvev_chan_op_t* op,
+                               uvev_chan_t* ch, void* out, uvev_chan_cb cb);
+
+/* Cancels a pending operation, as uvev_wait_cancel: its callback gets
+ * UV_ECANCELED unless the element was already moved (then 0). Loop thread.
+ * 0, or UV_EINVAL if op is NULL or not active. */
+UVEV_EXTERN int uvev_chan_cancel(uvev_chan_op_t* op);
+
+/* Thread side, blocking. send: 0 or UV_EPIPE; recv: 0 or UV_EOF; the
+ * _timeout variants also UV_ETIMEDOUT (the channel is tried one last time at
+ * the deadline). UV_EINVAL for NULL. */
+UVEV_EXTERN int uvev_chan_send_sync(uvev_chan_t* ch, const void* elem);
+UVEV_EXTERN int uvev_chan_recv_sync(uvev_chan_t* ch, void* out);
+UVEV_EXTERN int uvev_chan_send_sync_timeout(uvev_chan_t* ch, const void* elem,
+                                            uint64_t timeout_ms);
+UVEV_EXTERN int uvev_chan_recv_sync_timeout(uvev_chan_t* ch, void* out,
+                                            uint64_t timeout_ms);
 
 #ifdef __cplusplus
 }

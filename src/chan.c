@@ -1,0 +1,235 @@
+/* chan.c: the bounded MPMC channel: the lock-free ring (ring.c) turned into a
+ * channel with backpressure by two events.
+ *
+ * Every successful send notifies one receiver on `not_empty`, every
+ * successful receive one sender on `not_full`; with nobody waiting that is a
+ * fence and a load, so the try calls stay lock-free and syscall-free. A loop
+ * operation is a wait whose predicate is the try call itself: it moves the
+ * element when it succeeds, so a decided operation keeps its element even if
+ * it is cancelled before its callback runs (wait.c's contract).
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+#include "ring.h"
+#include "waitset.h"
+
+int uvev_chan_init(uvev_chan_t* ch, size_t capacity, size_t elem_size) {
+  size_t stride;
+  char* cells;
+  int err;
+
+  if (ch == NULL || capacity == 0 || elem_size == 0)
+    return UV_EINVAL;
+  /* A cell: its sequence word, then the element, rounded to 8 bytes. */
+  if (elem_size > SIZE_MAX - sizeof(struct uvev__cell) - 7)
+    return UV_ENOMEM;
+  stride = (sizeof(struct uvev__cell) + elem_size + 7) & ~(size_t) 7;
+  if (capacity > SIZE_MAX / stride)
+    return UV_ENOMEM;
+  cells = (char*) malloc(capacity * stride);
+  if (cells == NULL)
+    return UV_ENOMEM;
+  err = uvev_event_init(&ch->not_empty);
+  if (err != 0)
+    goto fail_cells;
+  err = uvev_event_init(&ch->not_full);
+  if (err != 0)
+    goto fail_not_empty;
+  uvev__ring_init(&ch->ring, cells, capacity, elem_size, stride);
+  return 0;
+
+fail_not_empty:
+  uvev_event_destroy(&ch->not_empty);
+fail_cells:
+  free(cells);
+  return err;
+}
+
+int uvev_chan_destroy(uvev_chan_t* ch) {
+  if (ch == NULL)
+    return UV_EINVAL;
+  /* Acquire: pairs with the release decrement that ends each wait (as in
+   * uvev_event_destroy); both are checked before either is destroyed. */
+  if (uvev__load(ch->not_empty.nwaits, acquire) != 0 ||
+      uvev__load(ch->not_full.nwaits, acquire) != 0)
+    return UV_EBUSY;
+  uvev_event_destroy(&ch->not_empty);
+  uvev_event_destroy(&ch->not_full);
+  free(ch->ring.cells);
+  ch->ring.cells = NULL;
+  return 0;
+}
+
+void uvev_chan_close(uvev_chan_t* ch) {
+  if (ch == NULL)
+    return;
+  if (uvev__ring_close(&ch->ring)) {
+    uvev__ws_notify(&ch->not_empty.ws, SIZE_MAX);
+    uvev__ws_notify(&ch->not_full.ws, SIZE_MAX);
+  }
+}
+
+/* The try calls without argument checks: the predicates use these. */
+static int uvev__chan_send(uvev_chan_t* ch, const void* elem) {
+  int err;
+
+  err = uvev__ring_push(&ch->ring, elem);
+  if (err == 0)
+    uvev__ws_notify(&ch->not_empty.ws, 1);
+  return err;
+}
+
+static int uvev__chan_recv(uvev_chan_t* ch, void* out) {
+  int err;
+
+  err = uvev__ring_pop(&ch->ring, out);
+  if (err == 0)
+    uvev__ws_notify(&ch->not_full.ws, 1);
+  return err;
+}
+
+int uvev_chan_try_send(uvev_chan_t* ch, const void* elem) {
+  if (ch == NULL || elem == NULL)
+    return UV_EINVAL;
+  return uvev__chan_send(ch, elem);
+}
+
+int uvev_chan_try_recv(uvev_chan_t* ch, void* out) {
+  if (ch == NULL || out == NULL)
+    return UV_EINVAL;
+  return uvev__chan_recv(ch, out);
+}
+
+/* ---- loop side ----------------------------------------------------------- */
+
+static int uvev__chan_send_pred(void* arg) {
+  uvev_chan_op_t* op = (uvev_chan_op_t*) arg;
+
+  op->result = uvev__chan_send(op->chan, op->elem);
+  return op->result != UV_EAGAIN;
+}
+
+static int uvev__chan_recv_pred(void* arg) {
+  uvev_chan_op_t* op = (uvev_chan_op_t*) arg;
+
+  op->result = uvev__chan_recv(op->chan, op->out);
+  return op->result != UV_EAGAIN;
+}
+
+static void uvev__chan_op_cb(uvev_wait_t* req, int status) {
+  uvev_chan_op_t* op = uvev__container_of(req, uvev_chan_op_t, wait);
+
+  op->cb(op, status == 0 ? op->result : status);
+}
+
+static int uvev__chan_start(uvev_waker_t* w, uvev_chan_op_t* op,
+                            uvev_chan_t* ch, uvev_event_t* ev,
+                            uvev_pred_cb pred, const void* elem, void* out,
+                            uvev_chan_cb cb) {
+  if (w == NULL || op == NULL || ch == NULL || cb == NULL ||
+      (elem == NULL && out == NULL))
+    return UV_EINVAL;
+  if (op->wait.flags & UVEV__WAIT_ACTIVE)
+    return UV_EBUSY;
+  op->chan = ch;
+  op->elem = elem;
+  op->out = out;
+  op->cb = cb;
+  op->result = UV_EAGAIN;
+  op->wait.data = op;
+  return uvev_wait(w, &op->wait, ev, pred, uvev__chan_op_cb);
+}
+
+int uvev_chan_send(uvev_waker_t* w, uvev_chan_op_t* op, uvev_chan_t* ch,
+                   const void* elem, uvev_chan_cb cb) {
+  if (elem == NULL)
+    return UV_EINVAL;
+  return uvev__chan_start(w, op, ch, ch == NULL ? NULL : &ch->not_full,
+                          uvev__chan_send_pred, elem, NULL, cb);
+}
+
+int uvev_chan_recv(uvev_waker_t* w, uvev_chan_op_t* op, uvev_chan_t* ch,
+                   void* out, uvev_chan_cb cb) {
+  if (out == NULL)
+    return UV_EINVAL;
+  return uvev__chan_start(w, op, ch, ch == NULL ? NULL : &ch->not_empty,
+                          uvev__chan_recv_pred, NULL, out, cb);
+}
+
+int uvev_chan_cancel(uvev_chan_op_t* op) {
+  if (op == NULL)
+    return UV_EINVAL;
+  return uvev_wait_cancel(&op->wait);
+}
+
+/* ---- thread side --------------------------------------------------------- */
+
+struct uvev__chan_sync {
+  uvev_chan_t* ch;
+  const void* elem;
+  void* out;
+  int result;
+};
+
+static int uvev__chan_sync_send_pred(void* arg) {
+  struct uvev__chan_sync* s = (struct uvev__chan_sync*) arg;
+
+  s->result = uvev__chan_send(s->ch, s->elem);
+  return s->result != UV_EAGAIN;
+}
+
+static int uvev__chan_sync_recv_pred(void* arg) {
+  struct uvev__chan_sync* s = (struct uvev__chan_sync*) arg;
+
+  s->result = uvev__chan_recv(s->ch, s->out);
+  return s->result != UV_EAGAIN;
+}
+
+static int uvev__chan_sync(uvev_chan_t* ch, const void* elem, void* out,
+                           int timed, uint64_t timeout_ms) {
+  struct uvev__chan_sync s;
+  uvev_event_t* ev;
+  uvev_pred_cb pred;
+  int err;
+
+  if (ch == NULL || (elem == NULL && out == NULL))
+    return UV_EINVAL;
+  s.ch = ch;
+  s.elem = elem;
+  s.out = out;
+  s.result = UV_EAGAIN;
+  ev = elem != NULL ? &ch->not_full : &ch->not_empty;
+  pred = elem != NULL ? uvev__chan_sync_send_pred : uvev__chan_sync_recv_pred;
+  if (timed)
+    err = uvev_wait_sync_timeout(ev, pred, &s, timeout_ms);
+  else
+    err = uvev_wait_sync(ev, pred, &s);
+  return err != 0 ? err : s.result;
+}
+
+int uvev_chan_send_sync(uvev_chan_t* ch, const void* elem) {
+  if (elem == NULL)
+    return UV_EINVAL;
+  return uvev__chan_sync(ch, elem, NULL, 0, 0);
+}
+
+int uvev_chan_recv_sync(uvev_chan_t* ch, void* out) {
+  if (out == NULL)
+    return UV_EINVAL;
+  return uvev__chan_sync(ch, NULL, out, 0, 0);
+}
+
+int uvev_chan_send_sync_timeout(uvev_chan_t* ch, const void* elem,
+                                uint64_t timeout_ms) {
+  if (elem == NULL)
+    return UV_EINVAL;
+  return uvev__chan_sync(ch, elem, NULL, 1, timeout_ms);
+}
+
+int uvev_chan_recv_sync_timeout(uvev_chan_t* ch, void* out,
+                                uint64_t timeout_ms) {
+  if (out == NULL)
+    return UV_EINVAL;
+  return uvev__chan_sync(ch, NULL, out, 1, timeout_ms);
+}
