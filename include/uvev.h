@@ -126,7 +126,7 @@ struct uvev__ring {
   size_t elem_size;
   size_t stride;
   char pad0[64];
-  UVEV__ATOMIC(uint64_t) head;    /* next position to receive */
+  UVEV__ATOMIC(uint64_t) head;    /* next position to receive << 1 | closed */
   char pad1[64];
   UVEV__ATOMIC(uint64_t) tail;    /* next position to send << 1 | closed */
   char pad2[64];

@@ -84,9 +84,14 @@ static int uvev__chan_recv(uvev_chan_t* ch, void* out) {
   int err;
 
   err = uvev__ring_pop(&ch->ring, out);
-  if (err == 0)
-    uvev__ws_notify(&ch->not_full.ws, 1);
-  return err;
+  if (err < 0)
+    return err;
+  uvev__ws_notify(&ch->not_full.ws, 1);
+  /* The last element after a close: EOF is now true for every receiver, and
+   * the close's own notify may have come before they started waiting. */
+  if (err == UVEV__RING_LAST)
+    uvev__ws_notify(&ch->not_empty.ws, SIZE_MAX);
+  return 0;
 }
 
 int uvev_chan_try_send(uvev_chan_t* ch, const void* elem) {

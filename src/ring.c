@@ -83,44 +83,60 @@ int uvev__ring_pop(struct uvev__ring* r, void* out) {
   struct uvev__cell* cell;
   uint64_t head;
   uint64_t tail;
+  uint64_t pos;
   uint64_t seq;
   int64_t dif;
 
   /* Relaxed: the CAS below decides; the cell's seq orders the data. */
   head = uvev__load(r->head, relaxed);
   for (;;) {
-    cell = uvev__ring_cell(r, head);
+    pos = head >> 1;
+    cell = uvev__ring_cell(r, pos);
     /* Acquire: pairs with the release store in uvev__ring_push, so the
      * element is there before we copy it out. */
     seq = uvev__load(cell->seq, acquire);
-    dif = (int64_t) (seq - (2 * head + 1));
+    dif = (int64_t) (seq - (2 * pos + 1));
     if (dif == 0) {
-      /* Relaxed: claims the position; data is ordered by seq. */
-      if (uvev__cas(r->head, &head, head + 1, relaxed, relaxed))
+      /* Acquire on success: pairs with the release fetch_or on head in
+       * uvev__ring_close, so a pop that sees the closed bit also sees the
+       * closed tail. Data is ordered by seq. */
+      if (uvev__cas(r->head, &head, head + 2, acquire, relaxed))
         break;
     } else if (dif < 0) {
       /* Not yet written for this lap. EOF only if closed with nothing sent
-       * at or after head; otherwise a send is in flight, or none came yet.
-       * Relaxed: no data is read on this path. */
+       * at or after pos; otherwise a send is in flight, or none came yet.
+       * Relaxed: no data is read on this path; a stale value means EAGAIN,
+       * and whoever makes EOF true later notifies (see below). */
       tail = uvev__load(r->tail, relaxed);
-      if ((tail & UVEV__RING_CLOSED) && (tail >> 1) == head)
+      if ((tail & UVEV__RING_CLOSED) && (tail >> 1) == pos)
         return UV_EOF;
       return UV_EAGAIN;
     } else {
-      /* Another receiver took head. Relaxed: as above. */
+      /* Another receiver took pos. Relaxed: as above. */
       head = uvev__load(r->head, relaxed);
     }
   }
   uvev__cell_get(r, cell, out);
   /* Release: pairs with the acquire load in uvev__ring_push; the copy-out is
    * done before the next lap's sender overwrites the cell. */
-  uvev__store(cell->seq, 2 * (head + r->capacity), release);
-  return 0;
+  uvev__store(cell->seq, 2 * (pos + r->capacity), release);
+  if (!(head & UVEV__RING_CLOSED))
+    return 0;
+  /* Closed before our pop: if we took the last element, EOF just became
+   * true for every other receiver, and nothing else will tell them.
+   * Relaxed: the tail's closed state is ordered by the acquire CAS above. */
+  tail = uvev__load(r->tail, relaxed);
+  return (tail >> 1) == pos + 1 ? UVEV__RING_LAST : 0;
 }
 
 int uvev__ring_close(struct uvev__ring* r) {
+  uint64_t old;
+
   /* Relaxed RMW on the word a send CASes: from here no send can succeed.
    * The caller's notify (with its seq_cst fence) publishes it to waiters. */
-  return !(uvev__fetch_or(r->tail, UVEV__RING_CLOSED, relaxed) &
-           UVEV__RING_CLOSED);
+  old = uvev__fetch_or(r->tail, UVEV__RING_CLOSED, relaxed);
+  /* Release: pairs with the acquire CAS in uvev__ring_pop; every pop from
+   * here on sees the bit, and the closed tail with it. */
+  uvev__fetch_or(r->head, UVEV__RING_CLOSED, release);
+  return !(old & UVEV__RING_CLOSED);
 }

@@ -13,7 +13,11 @@
  * The tail word is (next send position << 1) | closed. Close sets the bit with
  * an RMW on the same word a send CASes, so no send can succeed after close:
  * a receiver that finds the ring drained and closed reports EOF knowing no
- * element will follow.
+ * element will follow. The head word is (next receive position << 1) |
+ * closed too, so the receive that takes the last element after a close
+ * knows it from its own CAS, and can tell the other receivers (EOF became
+ * true without a close to announce it): uvev__ring_pop returns
+ * UVEV__RING_LAST then.
  *
  * No libuv here but its error codes; shared memory only through atomic.h, so
  * test/model can compile ring.c under Relacy (it supplies its own cell
@@ -40,7 +44,11 @@ void uvev__ring_init(struct uvev__ring* r, char* cells, uint64_t capacity,
 /* 0, UV_EAGAIN (full) or UV_EPIPE (closed). */
 int uvev__ring_push(struct uvev__ring* r, const void* elem);
 
-/* 0, UV_EAGAIN (empty) or UV_EOF (closed and drained). */
+/* uvev__ring_pop's "took the last element of a closed ring". */
+#define UVEV__RING_LAST 1
+
+/* 0 or UVEV__RING_LAST (an element was taken), UV_EAGAIN (empty) or UV_EOF
+ * (closed and drained). */
 int uvev__ring_pop(struct uvev__ring* r, void* out);
 
 /* Returns 1 if this call closed the ring, 0 if it was closed already. */

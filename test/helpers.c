@@ -6,6 +6,8 @@
 
 #include "helpers.h"
 
+void (*watchdog_dump)(void);
+
 void die(const char* fmt, ...) {
   va_list ap;
 
@@ -30,6 +32,8 @@ void wd_disarm(void) {
 }
 
 static void on_loop_watchdog(uv_timer_t* t) {
+  if (watchdog_dump != NULL)
+    watchdog_dump();
   die("loop watchdog: loop %p still running after %llu ms (lost wake-up?)",
       (void*) t->loop, (unsigned long long) uv_timer_get_repeat(t));
 }

@@ -34,6 +34,9 @@ void die(const char* fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void wd_arm(unsigned seconds);
 void wd_disarm(void);
 
+/* Set by a test to print its state when a watchdog fires. */
+extern void (*watchdog_dump)(void);
+
 /* Runs the loop until nothing keeps it alive; dies if that takes longer than
  * timeout_ms. */
 void run_loop(uv_loop_t* loop, uint64_t timeout_ms);
@@ -89,5 +92,7 @@ void loop_thread_join(loop_thread_t* lt);
 Suite* core_suite(void);
 Suite* chan_suite(void);
 Suite* stress_suite(void);
+Suite* race_suite(void);
+Suite* long_suite(void);
 
 #endif /* UVEV_TEST_HELPERS_H_ */

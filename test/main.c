@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
     {"core", core_suite},
     {"chan", chan_suite},
     {"stress", stress_suite},
+    {"race", race_suite},
+    {"long", long_suite},
   };
   SRunner* sr;
   size_t i;
