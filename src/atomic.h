@@ -16,6 +16,25 @@
 #ifndef UVEV_ATOMIC_H_
 #define UVEV_ATOMIC_H_
 
+/* Mutants: deliberately broken variants of the core, built only by the model
+ * tests (test/model) to prove that the model catches real bugs. 0 is the real
+ * code; the library is always built with 0.
+ *   1  no seq_cst fence at the top of uvev__ws_notify (waitset.h)
+ *   2  no seq_cst fence at the end of uvev__ws_insert (waitset.c)
+ *   3  uvev__ws_remove unlinks but never hands a consumed notification on
+ *   4  the store that clears in_wait_set in uvev__ws_notify_locked is relaxed
+ *      instead of release (waitset.c)
+ *   5  no seq_cst fence in uvev__ready_push, between the push and the
+ *      caller's uv_async_send (ready.h)
+ *   6  reserved for the channel ring (src/chan.c)
+ */
+#ifndef UVEV__MUTANT
+# define UVEV__MUTANT 0
+#endif
+#if UVEV__MUTANT != 0 && !defined(UVEV__MODEL)
+# error "UVEV__MUTANT is for the model tests only"
+#endif
+
 #if defined(UVEV__MODEL)
 
 /* Relacy: the model test includes <relacy/relacy.hpp> before this file. */
@@ -34,7 +53,7 @@
 #define uvev__get(var)                 (var)($)
 #define uvev__set(var, val)            ((var)($) = (val))
 #define uvev__mutex_init(m)            0
-#define uvev__mutex_destroy(m)         ((void) 0)
+#define uvev__mutex_destroy(m)         ((void) &(m))
 #define uvev__lock(m)                  (m).lock($)
 #define uvev__unlock(m)                (m).unlock($)
 #define uvev__fence()                  rl::atomic_thread_fence(rl::mo_seq_cst, $)

@@ -65,7 +65,11 @@ static void uvev__ws_notify_locked(struct uvev__waitset* ws, size_t n) {
     /* Release, as the last touch of the node: pairs with the acquire load in
      * uvev__ws_settle. A waiter that reads 0 there may reuse or free the node
      * (and what wake() reached) without taking the lock. */
+#if UVEV__MUTANT != 4
     uvev__store(node->in_wait_set, 0, release);
+#else
+    uvev__store(node->in_wait_set, 0, relaxed);
+#endif
   }
   uvev__ws_update_empty(ws);
 }
@@ -91,7 +95,9 @@ void uvev__ws_insert(struct uvev__waitset* ws, struct uvev__node* node) {
   /* seq_cst fence: pairs with the fence at the top of uvev__ws_notify. Either
    * the predicate re-check that follows sees the notifier's new state, or
    * the notifier's is_empty load sees the 0 stored above. */
+#if UVEV__MUTANT != 2
   uvev__fence();
+#endif
 }
 
 int uvev__ws_remove(struct uvev__waitset* ws, struct uvev__node* node) {
@@ -109,7 +115,9 @@ int uvev__ws_remove(struct uvev__waitset* ws, struct uvev__node* node) {
     /* A notifier spent a notification on this node; the wait no longer
      * needs it, so hand it to the next waiter (without this, a channel
      * deadlocks when a notified receiver goes away). */
+#if UVEV__MUTANT != 3
     uvev__ws_notify_locked(ws, 1);
+#endif
   }
   uvev__unlock(ws->lock);
   return linked;

@@ -56,7 +56,9 @@ void uvev__ws_notify_slow(struct uvev__waitset* ws, size_t n);
 static inline void uvev__ws_notify(struct uvev__waitset* ws, size_t n) {
   /* seq_cst fence: pairs with the fence at the end of uvev__ws_insert (the
    * Dekker pair). The caller's state change is before it. */
+#if UVEV__MUTANT != 1
   uvev__fence();
+#endif
   /* Relaxed: ordered by the fence pair; the lock orders the rest. */
   if (uvev__load(ws->is_empty, relaxed))
     return;

@@ -1,0 +1,183 @@
+/* driver.c: the `model` test. Runs the model build of the real code and each
+ * mutant build (test/model/model.cpp compiled with -DUVEV__MUTANT=n), as
+ * many at once as there are CPUs, prints their lines, and sums up:
+ *
+ *   model: N scenarios passed, M of K mutants caught
+ *
+ *   uvev-model-driver MODEL [MUTANT...]
+ *
+ * Exit status 0 only if every scenario passed on the real code and every
+ * mutant was caught (some scenario failed on it). Plain C: no Relacy here.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_JOBS 16
+
+struct job {
+  const char* path;
+  FILE* out;          /* the child's stdout, kept in a temporary file */
+  pid_t pid;
+  int status;         /* from waitpid */
+  int done;
+  /* From the child's RESULT line. */
+  int have_result;
+  int mutant;
+  int passed;
+  int failed;
+  char failed_in[1024];
+};
+
+static double now_s(void) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static int start(struct job* j) {
+  j->out = tmpfile();
+  if (j->out == NULL) {
+    perror("tmpfile");
+    return -1;
+  }
+  fflush(stdout);
+  j->pid = fork();
+  if (j->pid < 0) {
+    perror("fork");
+    return -1;
+  }
+  if (j->pid == 0) {
+    if (dup2(fileno(j->out), STDOUT_FILENO) < 0)
+      _exit(127);
+    execl(j->path, j->path, (char*) NULL);
+    fprintf(stderr, "model: cannot run %s: %s\n", j->path, strerror(errno));
+    _exit(127);
+  }
+  return 0;
+}
+
+/* Copies the child's output to ours (once every job is done, in the order
+ * given) and reads its RESULT line. */
+static void collect(struct job* j) {
+  char line[2048];
+
+  rewind(j->out);
+  while (fgets(line, sizeof(line), j->out) != NULL) {
+    if (strncmp(line, "RESULT ", 7) == 0) {
+      if (sscanf(line, "RESULT mutant=%d passed=%d failed=%d failed_in=%1023s",
+                 &j->mutant, &j->passed, &j->failed, j->failed_in) == 4)
+        j->have_result = 1;
+      continue;
+    }
+    fputs(line, stdout);
+  }
+  fclose(j->out);
+  j->out = NULL;
+  fflush(stdout);
+}
+
+int main(int argc, char** argv) {
+  struct job jobs[MAX_JOBS];
+  int njobs;
+  int running;
+  int next;
+  int ndone;
+  long ncpu;
+  int i;
+  int ok;
+  int caught;
+  int nscen;
+  double t0;
+
+  if (argc < 2 || argc - 1 > MAX_JOBS) {
+    fprintf(stderr, "usage: %s MODEL [MUTANT...]\n", argv[0]);
+    return 2;
+  }
+  njobs = argc - 1;
+  memset(jobs, 0, sizeof(jobs));
+  for (i = 0; i < njobs; i++)
+    jobs[i].path = argv[i + 1];
+  ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  if (ncpu < 1)
+    ncpu = 1;
+
+  /* The real code's run is the longest: it starts first, the mutants share
+   * the other CPUs. */
+  t0 = now_s();
+  running = 0;
+  next = 0;
+  ndone = 0;
+  while (ndone < njobs) {
+    pid_t pid;
+    int status;
+
+    while (next < njobs && running < ncpu) {
+      if (start(&jobs[next]) != 0)
+        return 2;
+      next++;
+      running++;
+    }
+    pid = waitpid(-1, &status, 0);
+    if (pid < 0) {
+      if (errno == EINTR)
+        continue;
+      perror("waitpid");
+      return 2;
+    }
+    for (i = 0; i < next; i++) {
+      if (jobs[i].pid == pid && !jobs[i].done) {
+        jobs[i].done = 1;
+        jobs[i].status = status;
+        running--;
+        ndone++;
+      }
+    }
+  }
+
+  for (i = 0; i < njobs; i++)
+    collect(&jobs[i]);
+
+  /* The real code: every scenario passes (exit 0). */
+  ok = 1;
+  nscen = 0;
+  if (jobs[0].have_result && jobs[0].mutant == 0 && WIFEXITED(jobs[0].status) &&
+      WEXITSTATUS(jobs[0].status) == 0 && jobs[0].failed == 0) {
+    nscen = jobs[0].passed;
+  } else {
+    ok = 0;
+    printf("model: the real code FAILED (%s, %d scenarios passed, %d failed: %s)\n",
+           jobs[0].path, jobs[0].passed, jobs[0].failed, jobs[0].failed_in);
+  }
+  /* Each mutant: some scenario fails on it (exit 1 with a RESULT line). A
+   * crash is not a catch. */
+  caught = 0;
+  for (i = 1; i < njobs; i++) {
+    struct job* j = &jobs[i];
+    if (j->have_result && j->mutant != 0 && WIFEXITED(j->status) &&
+        WEXITSTATUS(j->status) == 1 && j->failed > 0) {
+      caught++;
+      printf("model: mutant %d caught by %s\n", j->mutant, j->failed_in);
+    } else {
+      ok = 0;
+      if (j->have_result && WIFEXITED(j->status) && WEXITSTATUS(j->status) == 0)
+        printf("model: mutant %d SURVIVED all %d scenarios\n", j->mutant,
+               j->passed);
+      else if (WIFSIGNALED(j->status))
+        printf("model: %s was killed by signal %d\n", j->path,
+               WTERMSIG(j->status));
+      else
+        printf("model: %s did not run to the end (exit status %d)\n",
+               j->path, WEXITSTATUS(j->status));
+    }
+  }
+  printf("model: %d scenarios passed, %d of %d mutants caught (%.0f s)\n",
+         nscen, caught, njobs - 1, now_s() - t0);
+  return ok ? 0 : 1;
+}
