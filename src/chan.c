@@ -1,5 +1,5 @@
 /* chan.c: the bounded MPMC channel: the lock-free ring (ring.c) turned into a
- * channel with backpressure by two events.
+ * channel with backpressure by two events (the lock-free half is chan.h).
  *
  * Every successful send notifies one receiver on `not_empty`, every
  * successful receive one sender on `not_full`; with nobody waiting that is a
@@ -11,8 +11,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
-#include "ring.h"
-#include "waitset.h"
+#include "chan.h"
 
 int uvev_chan_init(uvev_chan_t* ch, size_t capacity, size_t elem_size) {
   size_t stride;
@@ -62,36 +61,8 @@ int uvev_chan_destroy(uvev_chan_t* ch) {
 }
 
 void uvev_chan_close(uvev_chan_t* ch) {
-  if (ch == NULL)
-    return;
-  if (uvev__ring_close(&ch->ring)) {
-    uvev__ws_notify(&ch->not_empty.ws, SIZE_MAX);
-    uvev__ws_notify(&ch->not_full.ws, SIZE_MAX);
-  }
-}
-
-/* The try calls without argument checks: the predicates use these. */
-static int uvev__chan_send(uvev_chan_t* ch, const void* elem) {
-  int err;
-
-  err = uvev__ring_push(&ch->ring, elem);
-  if (err == 0)
-    uvev__ws_notify(&ch->not_empty.ws, 1);
-  return err;
-}
-
-static int uvev__chan_recv(uvev_chan_t* ch, void* out) {
-  int err;
-
-  err = uvev__ring_pop(&ch->ring, out);
-  if (err < 0)
-    return err;
-  uvev__ws_notify(&ch->not_full.ws, 1);
-  /* The last element after a close: EOF is now true for every receiver, and
-   * the close's own notify may have come before they started waiting. */
-  if (err == UVEV__RING_LAST)
-    uvev__ws_notify(&ch->not_empty.ws, SIZE_MAX);
-  return 0;
+  if (ch != NULL)
+    uvev__chan_close(ch);
 }
 
 int uvev_chan_try_send(uvev_chan_t* ch, const void* elem) {
@@ -143,7 +114,10 @@ static int uvev__chan_start(uvev_waker_t* w, uvev_chan_op_t* op,
   op->cb = cb;
   op->result = UV_EAGAIN;
   op->wait.data = op;
-  return uvev_wait(w, &op->wait, ev, pred, uvev__chan_op_cb);
+  /* The other end of a busy channel is usually about to move: a short spin
+   * before registering saves the loop a sleep and the peer a wake-up. */
+  return uvev__wait_start(w, &op->wait, ev, pred, uvev__chan_op_cb,
+                          UVEV__NO_TIMEOUT, UVEV__CHAN_SPIN_NS);
 }
 
 int uvev_chan_send(uvev_waker_t* w, uvev_chan_op_t* op, uvev_chan_t* ch,

@@ -16,11 +16,6 @@ enum {
   UVEV__PARK_SLEEPING = 2   /* the waiter sleeps on the condition variable */
 };
 
-/* Spin iterations (each one a cpu pause) before sleeping; measured with
- * bench/uvev-bench: long enough to cover a hand-off between two busy cores,
- * short next to a sleep and a wake-up. */
-#define UVEV__SPIN 200
-
 /* The longest single timed sleep, in ns. */
 #define UVEV__MAX_SLEEP_NS ((uint64_t) 3600 * 1000000000)
 
@@ -47,18 +42,19 @@ static void uvev__parker_wake(struct uvev__node* node) {
   }
 }
 
+static int uvev__parker_notified(void* arg) {
+  struct uvev__parker* p = (struct uvev__parker*) arg;
+  /* Acquire: pairs with the exchange in uvev__parker_wake. */
+  return uvev__load(p->state, acquire) == UVEV__PARK_NOTIFIED;
+}
+
 /* Returns 1 once notified, 0 if the deadline (if any) passed first. */
 static int uvev__park(struct uvev__parker* p, int timed, uint64_t deadline) {
   int state;
-  int i;
   uint64_t now;
 
-  for (i = 0; i < UVEV__SPIN; i++) {
-    /* Acquire: pairs with the exchange in uvev__parker_wake. */
-    if (uvev__load(p->state, acquire) == UVEV__PARK_NOTIFIED)
-      return 1;
-    uvev__cpu_relax();
-  }
+  if (uvev__spin_until(uvev__parker_notified, p, UVEV__PARK_SPIN_NS))
+    return 1;
 
   uv_mutex_lock(&p->mutex);
   state = UVEV__PARK_IDLE;

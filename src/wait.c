@@ -51,7 +51,8 @@ void uvev__wait_finish(uvev_wait_t* req) {
 }
 
 int uvev__wait_start(uvev_waker_t* w, uvev_wait_t* req, uvev_event_t* ev,
-                     uvev_pred_cb pred, uvev_wait_cb cb, uint64_t timeout_ms) {
+                     uvev_pred_cb pred, uvev_wait_cb cb, uint64_t timeout_ms,
+                     uint64_t spin_ns) {
   int deliver;
 
   if (w == NULL || req == NULL || ev == NULL || pred == NULL || cb == NULL)
@@ -73,7 +74,7 @@ int uvev__wait_start(uvev_waker_t* w, uvev_wait_t* req, uvev_event_t* ev,
   uvev__fetch_add(ev->nwaits, 1, relaxed);
   uvev__waker_add(w, req);
 
-  if (pred(req->data)) {
+  if (pred(req->data) || uvev__spin_until(pred, req->data, spin_ns)) {
     deliver = uvev__wait_decide(req, 0);
   } else if (timeout_ms == 0) {
     deliver = uvev__wait_decide(req, UV_ETIMEDOUT);
@@ -139,7 +140,7 @@ void uvev__wait_abort(uvev_wait_t* req) {
 
 int uvev_wait(uvev_waker_t* w, uvev_wait_t* req, uvev_event_t* ev,
               uvev_pred_cb pred, uvev_wait_cb cb) {
-  return uvev__wait_start(w, req, ev, pred, cb, UVEV__NO_TIMEOUT);
+  return uvev__wait_start(w, req, ev, pred, cb, UVEV__NO_TIMEOUT, 0);
 }
 
 int uvev_wait_timeout(uvev_waker_t* w, uvev_wait_t* req, uvev_event_t* ev,
@@ -147,7 +148,7 @@ int uvev_wait_timeout(uvev_waker_t* w, uvev_wait_t* req, uvev_event_t* ev,
   /* The largest timeout is "never", as far as this loop can tell. */
   if (timeout_ms == UVEV__NO_TIMEOUT)
     timeout_ms--;
-  return uvev__wait_start(w, req, ev, pred, cb, timeout_ms);
+  return uvev__wait_start(w, req, ev, pred, cb, timeout_ms, 0);
 }
 
 int uvev_wait_cancel(uvev_wait_t* req) {
