@@ -26,7 +26,12 @@
  *      instead of release (waitset.c)
  *   5  no seq_cst fence in uvev__ready_push, between the push and the
  *      caller's uv_async_send (ready.h)
- *   6  reserved for the channel ring (src/chan.c)
+ *   6  the release store of a cell's seq in uvev__ring_push, which
+ *      publishes the element, is relaxed (ring.c)
+ *   7  uvev__chan_recv does not wake the other receivers when it takes the
+ *      last element of a closed channel (UVEV__RING_LAST, chan.h)
+ *   8  the release store of a cell's seq in uvev__ring_pop, which frees the
+ *      cell for the next lap's sender, is relaxed (ring.c)
  */
 #ifndef UVEV__MUTANT
 # define UVEV__MUTANT 0

@@ -29,8 +29,10 @@ static inline int uvev__chan_recv(uvev_chan_t* ch, void* out) {
   uvev__ws_notify(&ch->not_full.ws, 1);
   /* The last element after a close: EOF is now true for every receiver, and
    * the close's own notify may have come before they started waiting. */
+#if UVEV__MUTANT != 7
   if (err == UVEV__RING_LAST)
     uvev__ws_notify(&ch->not_empty.ws, SIZE_MAX);
+#endif
   return 0;
 }
 

@@ -75,7 +75,11 @@ int uvev__ring_push(struct uvev__ring* r, const void* elem) {
   uvev__cell_put(r, cell, elem);
   /* Release: pairs with the acquire load in uvev__ring_pop; publishes the
    * element. */
+#if UVEV__MUTANT != 6
   uvev__store(cell->seq, 2 * pos + 1, release);
+#else
+  uvev__store(cell->seq, 2 * pos + 1, relaxed);
+#endif
   return 0;
 }
 
@@ -119,7 +123,11 @@ int uvev__ring_pop(struct uvev__ring* r, void* out) {
   uvev__cell_get(r, cell, out);
   /* Release: pairs with the acquire load in uvev__ring_push; the copy-out is
    * done before the next lap's sender overwrites the cell. */
+#if UVEV__MUTANT != 8
   uvev__store(cell->seq, 2 * (pos + r->capacity), release);
+#else
+  uvev__store(cell->seq, 2 * (pos + r->capacity), relaxed);
+#endif
   if (!(head & UVEV__RING_CLOSED))
     return 0;
   /* Closed before our pop: if we took the last element, EOF just became

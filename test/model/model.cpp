@@ -3,33 +3,73 @@
  * prints one line per scenario, then a RESULT line for test/model/driver.c.
  *
  *   uvev-model [--quiet | --verbose] [--all] [--scale X]
- *              [--bound N | --random N] [SCENARIO...]
+ *              [--bound N | --random N] [--set core | --set chan]
+ *              [SCENARIO...]
  *
  * --quiet drops Relacy's own output (the history of a failure); a mutant
  * build is quiet unless --verbose is given, and stops at the first scenario
  * that catches it unless --all is given. --scale multiplies the iterations
  * of the random-scheduler scenarios; --bound and --random override the
  * search of every selected scenario (for tuning, and deeper runs by hand).
+ * --set runs one scenario set only (the driver runs the real code's two sets
+ * as two processes, on two CPUs).
  * Exit status: 0 every scenario passed, 1 some scenario failed (for a
  * mutant: it was caught), 2 usage error.
  *
- * Scenario sets: the core's (core.h). The channel's go next to it: include
- * its header and add its UVEV_MODEL_CHAN_SCENARIOS to the table below.
+ * Scenario sets: the core's (core.h) and the channel's (chan.h). The real
+ * code's build holds both; a mutant's build holds only the set written
+ * against what the mutant breaks (see MODEL_HAS_CORE below).
  */
 #include "core.h"
+#include "chan.h"
+
+/* The first mutant of src/atomic.h's list that breaks the channel; those
+ * before it break the core. */
+#define MODEL_FIRST_CHAN_MUTANT 6
+
+/* The sets this build holds. A mutant build stops at its first catch, so
+ * the other set would only cost it compile time (about half a minute a
+ * build). To run a mutant against both, build it by hand with
+ * -DMODEL_HAS_CORE=1 -DMODEL_HAS_CHAN=1 (the channel's scenarios catch
+ * mutants 1, 2 and 3 as well). */
+#ifndef MODEL_HAS_CORE
+# define MODEL_HAS_CORE (UVEV__MUTANT < MODEL_FIRST_CHAN_MUTANT)
+#endif
+#ifndef MODEL_HAS_CHAN
+# define MODEL_HAS_CHAN                                                       \
+  (UVEV__MUTANT == 0 || UVEV__MUTANT >= MODEL_FIRST_CHAN_MUTANT)
+#endif
 
 struct scenario {
-  const char* name;
+  const char* name;  /* NULL ends a table */
   int threads;
   rl::scheduler_type_e search;
   unsigned param;  /* context bound (sched_bound) or iterations (random) */
   bool (*run)(rl::test_params& params);
 };
 
-static const scenario scenarios[] = {
+static const scenario core_scenarios[] = {
+#if MODEL_HAS_CORE
   UVEV_MODEL_CORE_SCENARIOS
-  /* The channel's scenarios (test/model/chan.h, mutant 6) go here. */
+#endif
+  { NULL, 0, rl::sched_full, 0, NULL }
 };
+
+static const scenario chan_scenarios[] = {
+#if MODEL_HAS_CHAN
+  UVEV_MODEL_CHAN_SCENARIOS
+#endif
+  { NULL, 0, rl::sched_full, 0, NULL }
+};
+
+/* Scenario sets, for --set, in run order. */
+enum { SET_ALL = 0, SET_CORE = 1, SET_CHAN = 2 };
+
+static const scenario* const set_table[] = {
+  NULL, core_scenarios, chan_scenarios
+};
+
+#define MAX_SCENARIOS 64
 
 /* Relacy's output for one scenario (the history of a failure). Relacy
  * replaces the global operator new with its checked allocator while a
@@ -64,7 +104,9 @@ static const char* search_name(const scenario* s, char* buf, size_t len) {
 
 int main(int argc, char** argv) {
   const int mutant = UVEV__MUTANT;
-  const size_t nscen = sizeof(scenarios) / sizeof(scenarios[0]);
+  const scenario* order[MAX_SCENARIOS];
+  int order_set[MAX_SCENARIOS];
+  size_t nscen;
   std::ostream null_stream(NULL);
   capture cap;
   std::ostream cap_stream(&cap);
@@ -74,6 +116,8 @@ int main(int argc, char** argv) {
   int force_bound;
   long force_random;
   int nsel;
+  int only;
+  int set;
   int i;
   size_t k;
   int npass;
@@ -87,6 +131,7 @@ int main(int argc, char** argv) {
   force_bound = 0;
   force_random = 0;
   nsel = 0;
+  only = SET_ALL;
   for (i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--quiet") == 0) {
       quiet = 1;
@@ -100,12 +145,31 @@ int main(int argc, char** argv) {
       force_bound = atoi(argv[++i]);
     } else if (strcmp(argv[i], "--random") == 0 && i + 1 < argc) {
       force_random = atol(argv[++i]);
+    } else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc &&
+               (strcmp(argv[i + 1], "core") == 0 ||
+                strcmp(argv[i + 1], "chan") == 0)) {
+      only = strcmp(argv[++i], "core") == 0 ? SET_CORE : SET_CHAN;
     } else if (argv[i][0] == '-') {
       fprintf(stderr, "usage: %s [--quiet | --verbose] [--all] [--scale X] "
-              "[--bound N | --random N] [SCENARIO...]\n", argv[0]);
+              "[--bound N | --random N] [--set core | --set chan] "
+              "[SCENARIO...]\n", argv[0]);
       return 2;
     } else {
       nsel++;
+    }
+  }
+
+  nscen = 0;
+  for (set = SET_CORE; set <= SET_CHAN; set++) {
+    const scenario* t;
+    for (t = set_table[set]; t->name != NULL; t++) {
+      if (nscen == MAX_SCENARIOS) {
+        fprintf(stderr, "%s: more than %d scenarios\n", argv[0],
+                MAX_SCENARIOS);
+        return 2;
+      }
+      order[nscen] = t;
+      order_set[nscen++] = set;
     }
   }
 
@@ -114,13 +178,15 @@ int main(int argc, char** argv) {
   caught[0] = '\0';
   t_all = now_s();
   for (k = 0; k < nscen; k++) {
-    scenario sc = scenarios[k];
+    scenario sc = *order[k];
     const scenario* s = &sc;
     rl::test_params p;
     char search[64];
     double t0;
     bool ok;
 
+    if (only != SET_ALL && order_set[k] != only)
+      continue;
     if (nsel > 0) {
       int want = 0;
       for (i = 1; i < argc; i++)

@@ -5,12 +5,13 @@
  * #defines new, delete, malloc, free, assert and errno), the field-type
  * mapping include/uvev.h honours (UVEV__ATOMIC, UVEV__SHARED, UVEV__MUTEX),
  * the inclusion of the REAL src/waitset.c and src/ready.h (unchanged; built
- * with -DUVEV__MUTANT=n for the broken variants), and models of what the
- * core talks to:
+ * with -DUVEV__MUTANT=n for the broken variants; test/model/chan.h adds
+ * src/ring.c and src/chan.h), and models of what the core talks to:
  *   - tokens: the lock-free state the predicates watch (a count, consumed by
  *     a CAS-decrement, as a channel's receivers consume elements);
  *   - a blocking waiter parked on a per-waiter flag (rl::mutex +
- *     rl::condition_variable), following src/sync.c's use of the waitset;
+ *     rl::condition_variable), following src/sync.c's use of the waitset,
+ *     on any predicate (the channel's are its try operations);
  *   - a libuv loop with one waker: the ready list, libuv 1.44's
  *     uv_async_send / uv__async_spin on `pending`, the eventfd, and loop wait
  *     requests following src/wait.c and src/waker.c (start, drain, cancel,
@@ -187,16 +188,17 @@ static int twaiter_park(twaiter* w) {
   return notified;
 }
 
-/* uvev_wait_sync / uvev_wait_sync_timeout on the token predicate, with the
- * waitset used exactly as src/sync.c uses it. Returns M_OK or M_TIMEDOUT. */
-static int twaiter_wait(struct uvev__waitset* ws, rl::atomic<int>& tok,
-                        twaiter* w) {
+/* uvev_wait_sync / uvev_wait_sync_timeout: pred(arg) is the predicate, and
+ * the waitset is used exactly as src/sync.c uses it. Returns M_OK or
+ * M_TIMEDOUT. */
+static int twaiter_wait_pred(struct uvev__waitset* ws, int (*pred)(void*),
+                             void* arg, twaiter* w) {
   int status;
   int notified;
 
   status = M_OK;
   w->woken = 0;
-  if (token_take(tok))
+  if (pred(arg))
     goto out;
   for (;;) {
     /* sync.c stores IDLE before each insert; the node is not linked. */
@@ -204,7 +206,7 @@ static int twaiter_wait(struct uvev__waitset* ws, rl::atomic<int>& tok,
     w->notified($) = 0;
     w->mu.unlock($);
     uvev__ws_insert(ws, &w->node);
-    if (token_take(tok)) {
+    if (pred(arg)) {
       uvev__ws_remove(ws, &w->node);
       break;
     }
@@ -212,13 +214,13 @@ static int twaiter_wait(struct uvev__waitset* ws, rl::atomic<int>& tok,
       /* Out of the list first, then the last check: a notification that
        * raced in is either used by that check or handed on. */
       notified = uvev__ws_settle(ws, &w->node);
-      status = token_take(tok) ? M_OK : M_TIMEDOUT;
+      status = pred(arg) ? M_OK : M_TIMEDOUT;
       if (notified && status != M_OK)
         uvev__ws_notify(ws, 1);
       break;
     }
     notified = uvev__ws_settle(ws, &w->node);
-    if (token_take(tok)) {
+    if (pred(arg)) {
       w->woken = notified;
       break;
     }
@@ -227,6 +229,16 @@ out:
   /* The frame is gone: no notifier may touch the parker any more. */
   w->frame($) = w->frame($) + 1;
   return status;
+}
+
+static int token_pred(void* arg) {
+  return token_take(*(rl::atomic<int>*) arg);
+}
+
+/* The same wait on the token predicate. */
+static int twaiter_wait(struct uvev__waitset* ws, rl::atomic<int>& tok,
+                        twaiter* w) {
+  return twaiter_wait_pred(ws, token_pred, &tok, w);
 }
 
 
