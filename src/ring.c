@@ -21,9 +21,15 @@
 
 #define UVEV__RING_CLOSED ((uint64_t) 1)
 
+/* A power-of-two capacity (the common case) takes a mask instead of the
+ * division, which costs tens of cycles on every send and receive. */
 static struct uvev__cell* uvev__ring_cell(struct uvev__ring* r, uint64_t pos) {
-  return (struct uvev__cell*) (r->cells + (size_t) (pos % r->capacity) *
-                                              r->stride);
+  uint64_t cap;
+  uint64_t idx;
+
+  cap = r->capacity;
+  idx = (cap & (cap - 1)) == 0 ? pos & (cap - 1) : pos % cap;
+  return (struct uvev__cell*) (r->cells + (size_t) idx * r->stride);
 }
 
 void uvev__ring_init(struct uvev__ring* r, char* cells, uint64_t capacity,
