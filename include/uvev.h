@@ -274,9 +274,11 @@ UVEV_EXTERN int uvev_wait_sync_timeout(uvev_event_t* ev, uvev_pred_cb pred, void
 struct uvev_chan_s {
   void* data;                     /* public: for the user */
   /* private */
+  char pad0[64];                  /* the events' lines apart from data's, */
   uvev_event_t not_empty;         /* receivers wait here */
+  char pad1[64];                  /* from each other's */
   uvev_event_t not_full;          /* senders wait here */
-  struct uvev__ring ring;
+  struct uvev__ring ring;         /* and (its own padding) from the ring's */
 };
 
 struct uvev_chan_op_s {
