@@ -137,6 +137,7 @@ double ours_wake(const bench_args_t* a);           /* wake.c: us per wake */
 /* baseline.c: the hand-written versions. */
 double base_fence_floor(const bench_args_t* a);     /* ns per op */
 double base_fence_compiled(const bench_args_t* a);  /* ns per op */
+double base_fence_call(const bench_args_t* a);      /* ns per op */
 double base_pingpong_async(const bench_args_t* a);  /* us per round trip */
 double base_pingpong_condvar(const bench_args_t* a);
 double base_chan_mutex_ring(const bench_args_t* a); /* M msg/s */

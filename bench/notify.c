@@ -56,4 +56,13 @@ void bench_notify_empty(void) {
            __GNUC_MINOR__);
 #endif
   bench_compare(r, NULL, base_fence_compiled, &a, reps);
+
+  r = bench_row("notify_empty", "[info] floor out of line", "ns/op");
+  r->ours_label = "-";
+  r->base_label = "the floor's fence and load in a function called through "
+                  "a pointer";
+  snprintf(r->note, sizeof(r->note),
+           "what a call alone adds to the floor; uvev_notify is such a call, "
+           "through the PLT");
+  bench_compare(r, NULL, base_fence_call, &a, reps);
 }
