@@ -151,6 +151,19 @@ static inline void uvev__fence(void) {
 
 #endif /* UVEV__MODEL */
 
+/* Preemption points, for the stress suite only: a test build of the library
+ * (test/meson.build, -DUVEV__PREEMPT_HOOK) calls uvev__preempt(), which the
+ * test program defines, at places inside a ring operation (between a claim
+ * and its publish), so that the windows where another thread sees the
+ * operation half done are hit often. Nothing at all in the library and in
+ * the model. */
+#if defined(UVEV__PREEMPT_HOOK) && !defined(UVEV__MODEL)
+void uvev__preempt(void);
+# define uvev__preempt_point() uvev__preempt()
+#else
+# define uvev__preempt_point() ((void) 0)
+#endif
+
 /* container_of for the C build; the model tests use their own layouts. */
 #define uvev__container_of(ptr, type, member)                                 \
   ((type*) ((char*) (ptr) - offsetof(type, member)))

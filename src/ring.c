@@ -78,7 +78,9 @@ int uvev__ring_push(struct uvev__ring* r, const void* elem) {
       tail = uvev__load(r->tail, relaxed);
     }
   }
+  uvev__preempt_point();
   uvev__cell_put(r, cell, elem);
+  uvev__preempt_point();
   /* Release: pairs with the acquire load in uvev__ring_pop; publishes the
    * element. */
 #if UVEV__MUTANT != 6
@@ -126,7 +128,9 @@ int uvev__ring_pop(struct uvev__ring* r, void* out) {
       head = uvev__load(r->head, relaxed);
     }
   }
+  uvev__preempt_point();
   uvev__cell_get(r, cell, out);
+  uvev__preempt_point();
   /* Release: pairs with the acquire load in uvev__ring_push; the copy-out is
    * done before the next lap's sender overwrites the cell. */
 #if UVEV__MUTANT != 8
