@@ -77,87 +77,33 @@ typedef void (*uvev_waker_close_cb)(uvev_waker_t* waker);
 typedef void (*uvev_chan_cb)(uvev_chan_op_t* op, int status);
 
 
-/* ---- Private field types ---------------------------------------------------
- * libuvev touches these fields only through src/atomic.h. Its model-checking
- * build (test/model) predefines the three macros to Relacy's checked types.
- */
-#ifndef UVEV__ATOMIC
-# define UVEV__ATOMIC(T) T      /* accessed only with atomic operations */
-# define UVEV__SHARED(T) T      /* plain, ordered by a lock or release/acquire */
-# define UVEV__MUTEX uv_mutex_t
-#endif
-
-/* A waiter's entry in an event's FIFO of waiters. */
-struct uvev__node {
-  UVEV__SHARED(struct uvev__node*) next;  /* under the waitset lock */
-  UVEV__SHARED(struct uvev__node*) prev;  /* under the waitset lock */
-  /* 1 while linked. Set under the lock by the waiter; cleared under the lock
-   * with a release store by whoever unlinks it, after its last touch. */
-  UVEV__ATOMIC(int) in_wait_set;
-  /* Called under the waitset lock by the notifier that unlinked the node.
-   * Set by the waiter before the node is first linked. */
-  void (*wake)(struct uvev__node* node);
-};
-
-/* The eventcount core: the waiters of one event. */
-struct uvev__waitset {
-  UVEV__MUTEX lock;                       /* guards head, tail, links */
-  UVEV__SHARED(struct uvev__node*) head;  /* oldest waiter */
-  UVEV__SHARED(struct uvev__node*) tail;  /* newest waiter */
-  /* Mirrors head == NULL. Written under the lock, read by notify without it:
-   * the cheap exit when nobody waits. */
-  UVEV__ATOMIC(int) is_empty;
-};
-
-/* A link in a waker's ready list (a lock-free stack, see src/ready.h). */
-struct uvev__rnode {
-  UVEV__SHARED(struct uvev__rnode*) next;
-};
-
-struct uvev__ready {
-  UVEV__ATOMIC(struct uvev__rnode*) head;
-};
-
-/* The lock-free ring under a channel (src/ring.h). head and tail sit on cache
- * lines of their own: receivers write one, senders the other. */
-struct uvev__ring {
-  char* cells;                    /* capacity cells of `stride` bytes */
-  uint64_t capacity;
-  size_t elem_size;
-  size_t stride;
-  char pad0[64];
-  UVEV__ATOMIC(uint64_t) head;    /* next position to receive << 1 | closed */
-  char pad1[64];
-  UVEV__ATOMIC(uint64_t) tail;    /* next position to send << 1 | closed */
-  char pad2[64];
-};
-
-/* A node of a waker's deadline heap (a pairing heap, src/heap.h). */
-struct uvev__heap_node {
-  struct uvev__heap_node* child;
-  struct uvev__heap_node* sibling;
-  struct uvev__heap_node* prev;  /* parent if first child, else left sibling */
-  uint64_t key;                  /* deadline, in uv_now() milliseconds */
-  uint64_t seq;                  /* start order: equal deadlines stay FIFO */
-};
+/* The private fields of the structs below, and the types they use: not part
+ * of the API, kept apart the way libuv keeps uv/unix.h. */
+#include "uvev/private.h"
 
 
 /* ---- Events ---------------------------------------------------------------- */
 
 struct uvev_event_s {
-  /* private */
-  struct uvev__waitset ws;
-  /* Waits started and not yet called back (loop waits) or returned (blocking
-   * waits); uvev_event_destroy() refuses while it is nonzero. */
-  UVEV__ATOMIC(unsigned long) nwaits;
+  UVEV_EVENT_PRIVATE_FIELDS
 };
 
 /* Returns 0, or an error from uv_mutex_init(). Any thread. */
 UVEV_EXTERN int uvev_event_init(uvev_event_t* ev);
 
-/* Returns 0. UV_EBUSY, changing nothing, while any wait on the event is
+/* Returns 0. UV_EBUSY, changing nothing, while a loop wait on the event is
  * started and not yet called back (including one already notified and queued
- * on its loop). UV_EINVAL for NULL. Must not race with notify. */
+ * on its loop; it may destroy from its callback), or a blocking wait sleeps
+ * on it. UV_EINVAL for NULL.
+ *
+ * When destroy may be called: once no call on the event can still begin, and
+ * every uvev_notify() on it has returned. A notify is not counted (that would
+ * cost it a locked instruction with nobody waiting), and it reads the event
+ * after the state change that lets a waiter return, so "the waiter saw the
+ * state" does not mean "the notifier is done": join the notifier, or learn it
+ * has returned from something it does after uvev_notify(). A blocking wait
+ * whose first check of its predicate succeeds never touches the event; one
+ * that has to sleep is counted from then on until it returns. */
 UVEV_EXTERN int uvev_event_destroy(uvev_event_t* ev);
 
 /* Wakes up to n more waiters, oldest first; n == SIZE_MAX wakes all. Call it
@@ -173,23 +119,7 @@ UVEV_EXTERN void uvev_notify_all(uvev_event_t* ev);
 
 struct uvev_waker_s {
   void* data;                     /* public: for the user */
-  /* private; fields below `ready` belong to the loop thread */
-  uv_loop_t* loop;
-  uv_async_t async;               /* notifiers send it; its callback drains */
-  uv_idle_t idle;                 /* runs while `local` has completions */
-  uv_timer_t timer;               /* armed for the earliest deadline */
-  struct uvev__ready ready;       /* notified requests, pushed by any thread */
-  uvev_wait_t* batch;             /* rest of the ready chain being drained */
-  uvev_wait_t* local_head;        /* completions decided on the loop, FIFO */
-  uvev_wait_t* local_tail;
-  uvev_wait_t* active_head;       /* every started request, in start order */
-  uvev_wait_t* active_tail;
-  struct uvev__heap_node* deadlines;  /* root of the deadline heap */
-  uint64_t seq;                   /* next deadline sequence number */
-  unsigned int nactive;           /* length of the active list; ref'd if > 0 */
-  unsigned int nclosing;          /* handles still closing */
-  unsigned int flags;
-  uvev_waker_close_cb close_cb;
+  UVEV_WAKER_PRIVATE_FIELDS
 };
 
 /* Creates the wake handle of `loop`: one uv_async_t (plus an idle and a timer
@@ -209,19 +139,7 @@ UVEV_EXTERN void uvev_waker_close(uvev_waker_t* waker, uvev_waker_close_cb close
 
 struct uvev_wait_s {
   void* data;                     /* public: passed to the predicate */
-  /* private, loop thread unless noted */
-  uvev_waker_t* waker;
-  uvev_event_t* event;
-  uvev_pred_cb pred;
-  uvev_wait_cb cb;
-  struct uvev__node node;         /* in event->ws while registered (any thread) */
-  struct uvev__rnode rnode;       /* in waker->ready once notified (any thread) */
-  uvev_wait_t* active_prev;       /* waker's active list */
-  uvev_wait_t* active_next;
-  uvev_wait_t* next;              /* waker's local queue or drain batch */
-  struct uvev__heap_node deadline;
-  unsigned int flags;
-  int status;                     /* the decided status, once decided */
+  UVEV_WAIT_PRIVATE_FIELDS
 };
 
 /* Starts a wait on `waker`'s loop until pred(req->data) returns nonzero, then
@@ -273,23 +191,12 @@ UVEV_EXTERN int uvev_wait_sync_timeout(uvev_event_t* ev, uvev_pred_cb pred, void
 
 struct uvev_chan_s {
   void* data;                     /* public: for the user */
-  /* private */
-  char pad0[64];                  /* the events' lines apart from data's, */
-  uvev_event_t not_empty;         /* receivers wait here */
-  char pad1[64];                  /* from each other's */
-  uvev_event_t not_full;          /* senders wait here */
-  struct uvev__ring ring;         /* and (its own padding) from the ring's */
+  UVEV_CHAN_PRIVATE_FIELDS
 };
 
 struct uvev_chan_op_s {
   void* data;                     /* public: for the user */
-  /* private */
-  uvev_wait_t wait;               /* on not_full (send) or not_empty (recv) */
-  uvev_chan_t* chan;
-  const void* elem;               /* send: the element to copy in */
-  void* out;                      /* recv: where to copy the element out */
-  uvev_chan_cb cb;
-  int result;                     /* what the last try returned */
+  UVEV_CHAN_OP_PRIVATE_FIELDS
 };
 
 /* Any thread. Returns 0, UV_EINVAL (NULL, or a capacity or element size of
@@ -297,20 +204,51 @@ struct uvev_chan_op_s {
 UVEV_EXTERN int uvev_chan_init(uvev_chan_t* ch, size_t capacity,
                                size_t elem_size);
 
-/* Returns 0; UV_EBUSY, changing nothing, while any operation on the channel
- * is pending (loop or blocking); UV_EINVAL for NULL. Elements still in the
- * channel are dropped. */
+/* Frees the ring. Elements still in the channel are dropped. Returns 0;
+ * UV_EINVAL for NULL; UV_EBUSY, changing nothing, while a loop operation
+ * (uvev_chan_send/_recv) is started and not yet called back, or a blocking
+ * operation waits. A close still running on another thread is waited for
+ * (it has only its notifies left), so it never makes destroy fail.
+ *
+ * When destroy may be called: once no call on the channel can still begin,
+ * and then as soon as the caller has seen, of every call that may still be
+ * running on another thread, that it is done with the channel:
+ *  - a send of any kind (try, blocking, loop) is done with the channel once
+ *    its element can be received: the release store that publishes the
+ *    element is its last touch. So a receiver holding the last element it
+ *    will get may destroy at once. Likewise a receive is done once the room
+ *    it made can be used by a send.
+ *  - a close is waited for, as above: a receiver that got UV_EOF, or a
+ *    sender that got UV_EPIPE, may destroy at once.
+ *  - loop operations and blocking operations that wait are counted: destroy
+ *    refuses with UV_EBUSY until the loop operation's callback has run (it
+ *    may destroy from that callback) or the blocking call is returning.
+ *  - a blocking call is not counted before it first has to wait: until then
+ *    it is its try call, and like uvev_chan_try_send(), uvev_chan_try_recv()
+ *    and uvev_notify() (which count nothing, to stay one RMW and a fence
+ *    with nobody waiting) it must either have returned or be covered by the
+ *    first rule. Counting them would cost two more locked instructions per
+ *    message (measured in bench/README.md).
+ * With several receivers, one that got UV_EOF cannot know that the others
+ * have returned: join them before destroying. */
 UVEV_EXTERN int uvev_chan_destroy(uvev_chan_t* ch);
 
 /* Closes the channel and wakes every waiter. Idempotent; any thread. */
 UVEV_EXTERN void uvev_chan_close(uvev_chan_t* ch);
 
-/* Any thread, never blocks. 0, UV_EAGAIN (full), UV_EPIPE (closed), or
- * UV_EINVAL for NULL. */
+/* Any thread, never sleeps. 0, UV_EAGAIN (full), UV_EPIPE (closed), or
+ * UV_EINVAL for NULL. Full means full by the ring's indices: if the oldest
+ * element has been claimed by a receive still copying it out, the send waits
+ * for that receive (a spin, then yields of the CPU) instead of reporting
+ * full. It never waits for an operation that has not begun. */
 UVEV_EXTERN int uvev_chan_try_send(uvev_chan_t* ch, const void* elem);
 
-/* Any thread, never blocks. 0, UV_EAGAIN (empty), UV_EOF (closed and
- * drained), or UV_EINVAL for NULL. */
+/* Any thread, never sleeps. 0, UV_EAGAIN (empty), UV_EOF (closed and
+ * drained), or UV_EINVAL for NULL. Empty means empty by the ring's indices:
+ * if a send has claimed the next position but not yet published its element,
+ * the receive waits for it (a spin, then yields of the CPU). So a receive
+ * that starts after a send has returned finds that send's element, or one
+ * sent before it (linearizable). */
 UVEV_EXTERN int uvev_chan_try_recv(uvev_chan_t* ch, void* out);
 
 /* Loop side: sends *elem once there is room; elem must stay valid until cb.

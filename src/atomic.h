@@ -1,10 +1,12 @@
 /* atomic.h: the only file that names the memory model.
  *
- * The eventcount core (waitset.c) and the wake path's ready list (ready.h)
- * touch shared memory only through these macros. A normal build maps them to
- * GCC/Clang __atomic builtins and libuv's mutex; the model-checking build
- * (test/model, UVEV__MODEL defined) maps the same names to Relacy, so the
- * very same source is checked under the C11 memory model.
+ * The eventcount core (waitset.c), the wake path's ready list (ready.h), the
+ * ring (ring.c) and the channel's lock-free half (chan.h) touch shared memory
+ * only through these macros. A normal build maps them to GCC/Clang __atomic
+ * builtins and libuv's mutex; the model-checking build (test/model,
+ * UVEV__MODEL defined) maps the same names to Relacy, so those four files
+ * are checked as they are under the C11 memory model. The other files use
+ * the macros too, but the model only mirrors them (docs/design.md, 8).
  *
  * Field types come from include/uvev.h: UVEV__ATOMIC(T) for atomics,
  * UVEV__SHARED(T) for plain fields that several threads touch under a lock or
@@ -16,23 +18,10 @@
 #ifndef UVEV_ATOMIC_H_
 #define UVEV_ATOMIC_H_
 
-/* Mutants: deliberately broken variants of the core, built only by the model
- * tests (test/model) to prove that the model catches real bugs. 0 is the real
- * code; the library is always built with 0.
- *   1  no seq_cst fence at the top of uvev__ws_notify (waitset.h)
- *   2  no seq_cst fence at the end of uvev__ws_insert (waitset.c)
- *   3  uvev__ws_remove unlinks but never hands a consumed notification on
- *   4  the store that clears in_wait_set in uvev__ws_notify_locked is relaxed
- *      instead of release (waitset.c)
- *   5  no seq_cst fence in uvev__ready_push, between the push and the
- *      caller's uv_async_send (ready.h)
- *   6  the release store of a cell's seq in uvev__ring_push, which
- *      publishes the element, is relaxed (ring.c)
- *   7  uvev__chan_recv does not wake the other receivers when it takes the
- *      last element of a closed channel (UVEV__RING_LAST, chan.h)
- *   8  the release store of a cell's seq in uvev__ring_pop, which frees the
- *      cell for the next lap's sender, is relaxed (ring.c)
- */
+/* Mutants: deliberately broken variants of the sources, built only by the
+ * model tests (test/model) to prove that the model catches real bugs. 0 is
+ * the real code; the library is always built with 0. The table of what each
+ * number breaks is docs/design.md, section 9 (the model build reads it). */
 #ifndef UVEV__MUTANT
 # define UVEV__MUTANT 0
 #endif
@@ -63,6 +52,7 @@
 #define uvev__unlock(m)                (m).unlock($)
 #define uvev__fence()                  rl::atomic_thread_fence(rl::mo_seq_cst, $)
 #define uvev__cpu_relax()              rl::yield(1, $)
+#define uvev__thread_yield()           rl::yield(1, $)
 
 #else /* !UVEV__MODEL */
 
@@ -147,6 +137,15 @@ static inline void uvev__fence(void) {
 # define uvev__cpu_relax() __asm__ __volatile__("yield" ::: "memory")
 #else
 # define uvev__cpu_relax() ((void) 0)
+#endif
+
+/* Gives the CPU to another thread: a wait for an operation in flight whose
+ * thread was preempted (ring.c). */
+#if defined(_WIN32)
+# define uvev__thread_yield() ((void) SwitchToThread())
+#else
+# include <sched.h>
+# define uvev__thread_yield() ((void) sched_yield())
 #endif
 
 #endif /* UVEV__MODEL */

@@ -7,6 +7,10 @@
  * operation is a wait whose predicate is the try call itself: it moves the
  * element when it succeeds, so a decided operation keeps its element even if
  * it is cancelled before its callback runs (wait.c's contract).
+ *
+ * The model compiles chan.h, not this file: test/model/chan.h mirrors the
+ * blocking and loop operations below, so a change here must be made there
+ * too (docs/design.md, section 8).
  */
 #include <stdlib.h>
 
@@ -36,6 +40,8 @@ int uvev_chan_init(uvev_chan_t* ch, size_t capacity, size_t elem_size) {
   if (err != 0)
     goto fail_not_empty;
   uvev__ring_init(&ch->ring, cells, capacity, elem_size, stride);
+  /* Relaxed: the channel is not shared yet. */
+  uvev__store(ch->closing, 0, relaxed);
   return 0;
 
 fail_not_empty:
@@ -48,6 +54,11 @@ fail_cells:
 int uvev_chan_destroy(uvev_chan_t* ch) {
   if (ch == NULL)
     return UV_EINVAL;
+  /* A close that is still running (a receiver saw UV_EOF before the closer
+   * returned) only has its notifies left: wait for it. Acquire: pairs with
+   * the release decrement that ends uvev__chan_close (chan.h). */
+  while (uvev__load(ch->closing, acquire) != 0)
+    uvev__thread_yield();
   /* Acquire: pairs with the release decrement that ends each wait (as in
    * uvev_event_destroy); both are checked before either is destroyed. */
   if (uvev__load(ch->not_empty.nwaits, acquire) != 0 ||
@@ -103,11 +114,15 @@ static int uvev__chan_start(uvev_waker_t* w, uvev_chan_op_t* op,
                             uvev_chan_t* ch, uvev_event_t* ev,
                             uvev_pred_cb pred, const void* elem, void* out,
                             uvev_chan_cb cb) {
-  if (w == NULL || op == NULL || ch == NULL || cb == NULL ||
-      (elem == NULL && out == NULL))
+  int err;
+
+  if (ch == NULL || cb == NULL || (elem == NULL && out == NULL))
     return UV_EINVAL;
-  if (op->wait.flags & UVEV__WAIT_ACTIVE)
-    return UV_EBUSY;
+  /* Everything uvev__wait_start could refuse, refused before the op is
+   * touched: bad input changes nothing. */
+  err = uvev__wait_check(w, op == NULL ? NULL : &op->wait);
+  if (err != 0)
+    return err;
   op->chan = ch;
   op->elem = elem;
   op->out = out;
@@ -142,26 +157,31 @@ int uvev_chan_cancel(uvev_chan_op_t* op) {
   return uvev_wait_cancel(&op->wait);
 }
 
-/* ---- thread side --------------------------------------------------------- */
+/* ---- thread side ---------------------------------------------------------
+ *
+ * A blocking operation's predicate only claims (ring.h): the notify and the
+ * copy come after uvev_wait_sync has returned, when the wait no longer
+ * touches the event. So the release store that completes the operation is
+ * its last touch of the channel, as for the try calls (chan.h), even when
+ * it had to wait: a receiver that holds the element may destroy at once. */
 
 struct uvev__chan_sync {
   uvev_chan_t* ch;
-  const void* elem;
-  void* out;
-  int result;
+  struct uvev__slot slot;
+  int result;  /* what the last claim returned */
 };
 
 static int uvev__chan_sync_send_pred(void* arg) {
   struct uvev__chan_sync* s = (struct uvev__chan_sync*) arg;
 
-  s->result = uvev__chan_send(s->ch, s->elem);
+  s->result = uvev__ring_claim_send(&s->ch->ring, &s->slot);
   return s->result != UV_EAGAIN;
 }
 
 static int uvev__chan_sync_recv_pred(void* arg) {
   struct uvev__chan_sync* s = (struct uvev__chan_sync*) arg;
 
-  s->result = uvev__chan_recv(s->ch, s->out);
+  s->result = uvev__ring_claim_recv(&s->ch->ring, &s->slot);
   return s->result != UV_EAGAIN;
 }
 
@@ -175,8 +195,6 @@ static int uvev__chan_sync(uvev_chan_t* ch, const void* elem, void* out,
   if (ch == NULL || (elem == NULL && out == NULL))
     return UV_EINVAL;
   s.ch = ch;
-  s.elem = elem;
-  s.out = out;
   s.result = UV_EAGAIN;
   ev = elem != NULL ? &ch->not_full : &ch->not_empty;
   pred = elem != NULL ? uvev__chan_sync_send_pred : uvev__chan_sync_recv_pred;
@@ -184,7 +202,15 @@ static int uvev__chan_sync(uvev_chan_t* ch, const void* elem, void* out,
     err = uvev_wait_sync_timeout(ev, pred, &s, timeout_ms);
   else
     err = uvev_wait_sync(ev, pred, &s);
-  return err != 0 ? err : s.result;
+  if (err != 0)
+    return err;
+  if (s.result != 0)
+    return s.result;  /* UV_EPIPE, UV_EOF */
+  if (elem != NULL)
+    uvev__chan_send_finish(ch, &s.slot, elem);
+  else
+    uvev__chan_recv_finish(ch, &s.slot, out);
+  return 0;
 }
 
 int uvev_chan_send_sync(uvev_chan_t* ch, const void* elem) {

@@ -1,7 +1,22 @@
-/* chan.h: the lock-free half of a channel: each ring operation followed by
- * the notification that makes the ring a channel. chan.c builds the waiting
- * on top; test/model compiles this file (with ring.c and waitset.c) under
- * Relacy, so the model checks the very code the library runs.
+/* chan.h: the lock-free half of a channel: each ring operation with the
+ * notification that makes the ring a channel, and the close. chan.c builds
+ * the waiting on top; test/model compiles this file (with ring.c and
+ * waitset.c) under Relacy, so the model checks the very code the library
+ * runs.
+ *
+ * Every operation is claim, notify, complete (ring.h): the notify comes
+ * between the claim and the release store that completes the operation, so
+ * that store is the operation's last touch of the channel. A receiver that
+ * holds an element may therefore destroy the channel at once: the send that
+ * put it there no longer reads it (uvev.h, "Destroy").
+ *
+ * The pairing with a waiter: the claim (a CAS on tail or head) is the state
+ * change; the notify's seq_cst fence follows it, and the waiter's re-check
+ * follows the fence that ends uvev__ws_insert. Either the notify sees the
+ * waiter, or the waiter's re-check sees the claim, and then waits for the
+ * operation in flight to complete (ring.c) instead of reporting empty or
+ * full. A notified waiter that finds the cell not yet complete waits for it
+ * too, so a notification is never spent on a waiter that then gives up.
  */
 #ifndef UVEV_CHAN_H_
 #define UVEV_CHAN_H_
@@ -9,39 +24,76 @@
 #include "ring.h"
 #include "waitset.h"
 
+/* The rest of a send whose claim succeeded: wake one receiver, publish. */
+static inline void uvev__chan_send_finish(uvev_chan_t* ch,
+                                          const struct uvev__slot* s,
+                                          const void* elem) {
+#if UVEV__MUTANT != 9
+  uvev__ws_notify(&ch->not_empty.ws, 1);
+  uvev__ring_put(&ch->ring, s, elem);
+#else
+  uvev__ring_put(&ch->ring, s, elem);
+  uvev__ws_notify(&ch->not_empty.ws, 1);
+#endif
+}
+
+/* The rest of a receive whose claim succeeded: wake one sender, then copy
+ * out and free the cell. */
+static inline void uvev__chan_recv_finish(uvev_chan_t* ch,
+                                          const struct uvev__slot* s,
+                                          void* out) {
+#if UVEV__MUTANT != 9
+  uvev__ws_notify(&ch->not_full.ws, 1);
+  uvev__ring_take(&ch->ring, s, out);
+#else
+  uvev__ring_take(&ch->ring, s, out);
+  uvev__ws_notify(&ch->not_full.ws, 1);
+#endif
+}
+
 /* 0, UV_EAGAIN or UV_EPIPE; wakes one receiver on success. */
 static inline int uvev__chan_send(uvev_chan_t* ch, const void* elem) {
+  struct uvev__slot s;
   int err;
 
-  err = uvev__ring_push(&ch->ring, elem);
+  err = uvev__ring_claim_send(&ch->ring, &s);
   if (err == 0)
-    uvev__ws_notify(&ch->not_empty.ws, 1);
+    uvev__chan_send_finish(ch, &s, elem);
   return err;
 }
 
 /* 0, UV_EAGAIN or UV_EOF; wakes one sender on success. */
 static inline int uvev__chan_recv(uvev_chan_t* ch, void* out) {
+  struct uvev__slot s;
   int err;
 
-  err = uvev__ring_pop(&ch->ring, out);
-  if (err < 0)
-    return err;
-  uvev__ws_notify(&ch->not_full.ws, 1);
-  /* The last element after a close: EOF is now true for every receiver, and
-   * the close's own notify may have come before they started waiting. */
-#if UVEV__MUTANT != 7
-  if (err == UVEV__RING_LAST)
-    uvev__ws_notify(&ch->not_empty.ws, SIZE_MAX);
-#endif
-  return 0;
+  err = uvev__ring_claim_recv(&ch->ring, &s);
+  if (err == 0)
+    uvev__chan_recv_finish(ch, &s, out);
+  return err;
 }
 
-/* Closes the ring and wakes every waiter, once. */
+/* Closes the ring and wakes every waiter, once. Counted in ch->closing for
+ * as long as it runs, so that uvev_chan_destroy waits for it: receivers see
+ * UV_EOF (and senders UV_EPIPE) from the ring's closed bit, before the
+ * notifies below are done. */
 static inline void uvev__chan_close(uvev_chan_t* ch) {
+  /* Relaxed: sequenced before the release fetch_or in uvev__ring_close, so
+   * whoever sees the closed bit (with an acquire load) sees this count. */
+  uvev__fetch_add(ch->closing, 1, relaxed);
   if (uvev__ring_close(&ch->ring)) {
+    /* Every waiter, on both sides: none may sleep once the channel is
+     * closed, and a receiver only sleeps after it saw it open (ring.h). */
+#if UVEV__MUTANT != 7
     uvev__ws_notify(&ch->not_empty.ws, SIZE_MAX);
+#else
+    uvev__ws_notify(&ch->not_empty.ws, 1);
+#endif
     uvev__ws_notify(&ch->not_full.ws, SIZE_MAX);
   }
+  /* Release, the close's last touch: pairs with the acquire load in
+   * uvev_chan_destroy. */
+  uvev__fetch_sub(ch->closing, 1, release);
 }
 
 #endif /* UVEV_CHAN_H_ */

@@ -1,5 +1,6 @@
 /* event.c: the public event (eventcount) calls: init, destroy, notify.
- * The waiting itself lives in wait.c (loops) and sync.c (threads).
+ * The waiting itself lives in wait.c (loops) and sync.c (threads). The
+ * model mirrors destroy (test/model/model.h, event_destroy_and_reuse).
  */
 #include "internal.h"
 #include "waitset.h"

@@ -4,6 +4,8 @@
 #ifndef UVEV_HEAP_H_
 #define UVEV_HEAP_H_
 
+#include "uvev.h"
+
 void uvev__heap_insert(struct uvev__heap_node** root,
                        struct uvev__heap_node* node);
 void uvev__heap_remove(struct uvev__heap_node** root,

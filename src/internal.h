@@ -5,6 +5,7 @@
 #ifndef UVEV_INTERNAL_H_
 #define UVEV_INTERNAL_H_
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,12 @@ enum {
   UVEV__WAIT_DECIDED = 4,     /* status fixed; only the callback is owed */
   UVEV__WAIT_TIMED = 8        /* in the waker's deadline heap */
 };
+
+/* Checks a transition of the request state machine (docs/design.md,
+ * "Request states"): the flags in `set` must be set and those in `clear`
+ * clear. On in every build without NDEBUG (meson's default, and CI). */
+#define uvev__assert_flags(req, set, clear)                                   \
+  assert(((req)->flags & ((set) | (clear))) == (set))
 
 /* uvev_waker_t.flags. */
 enum {
@@ -64,6 +71,7 @@ void uvev__waker_add_deadline(uvev_waker_t* w, uvev_wait_t* req,
 void uvev__waker_remove_deadline(uvev_waker_t* w, uvev_wait_t* req);
 
 /* wait.c */
+int uvev__wait_check(uvev_waker_t* w, uvev_wait_t* req);
 int uvev__wait_start(uvev_waker_t* w, uvev_wait_t* req, uvev_event_t* ev,
                      uvev_pred_cb pred, uvev_wait_cb cb, uint64_t timeout_ms,
                      uint64_t spin_ns);

@@ -21,6 +21,9 @@
 #ifndef UVEV_READY_H_
 #define UVEV_READY_H_
 
+#include "uvev.h"
+#include "atomic.h"
+
 /* Any thread. Returns nonzero if the caller must signal the consumer. */
 static inline int uvev__ready_push(struct uvev__ready* r,
                                    struct uvev__rnode* n) {

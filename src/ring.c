@@ -1,4 +1,5 @@
-/* ring.c: the bounded lock-free MPMC ring (see ring.h for the cell states).
+/* ring.c: the bounded lock-free MPMC ring (see ring.h for the cell states
+ * and the two steps of every operation).
  *
  * Written in the common subset of C11 and C++, like waitset.c, so that
  * test/model compiles this file under Relacy.
@@ -21,6 +22,9 @@
 
 #define UVEV__RING_CLOSED ((uint64_t) 1)
 
+/* Busy rounds a claim spends on an operation in flight before it yields. */
+#define UVEV__RING_SPINS 64
+
 /* A power-of-two capacity (the common case) takes a mask instead of the
  * division, which costs tens of cycles on every send and receive. */
 static struct uvev__cell* uvev__ring_cell(struct uvev__ring* r, uint64_t pos) {
@@ -30,6 +34,20 @@ static struct uvev__cell* uvev__ring_cell(struct uvev__ring* r, uint64_t pos) {
   cap = r->capacity;
   idx = (cap & (cap - 1)) == 0 ? pos & (cap - 1) : pos % cap;
   return (struct uvev__cell*) (r->cells + (size_t) idx * r->stride);
+}
+
+/* Waits a little for an operation in flight to complete its cell. Its owner
+ * is a few instructions from the release store (uvev__ring_put/_take), or
+ * at most one notify away (chan.h), so a short spin usually does; past that
+ * its thread was preempted, and yielding lets it run. The wait is for an
+ * operation that has already claimed, never for one that has not begun. */
+static void uvev__ring_wait(unsigned* rounds) {
+  if (*rounds < UVEV__RING_SPINS) {
+    (*rounds)++;
+    uvev__cpu_relax();
+  } else {
+    uvev__thread_yield();
+  }
 }
 
 void uvev__ring_init(struct uvev__ring* r, char* cells, uint64_t capacity,
@@ -47,114 +65,147 @@ void uvev__ring_init(struct uvev__ring* r, char* cells, uint64_t capacity,
   uvev__store(r->tail, (uint64_t) 0, relaxed);
 }
 
-int uvev__ring_push(struct uvev__ring* r, const void* elem) {
+int uvev__ring_claim_send(struct uvev__ring* r, struct uvev__slot* s) {
   struct uvev__cell* cell;
   uint64_t tail;
+  uint64_t head;
   uint64_t pos;
   uint64_t seq;
-  int64_t dif;
+  unsigned rounds;
 
+  rounds = 0;
   /* Relaxed: the CAS below decides; the cell's seq orders the data. */
   tail = uvev__load(r->tail, relaxed);
   for (;;) {
-    if (tail & UVEV__RING_CLOSED)
+    if (tail & UVEV__RING_CLOSED) {
+      /* Acquire: pairs with the release fetch_or in uvev__ring_close. A
+       * sender told UV_EPIPE has seen the closer's count (chan.h), which
+       * uvev_chan_destroy relies on. */
+      (void) uvev__load(r->tail, acquire);
       return UV_EPIPE;
+    }
     pos = tail >> 1;
     cell = uvev__ring_cell(r, pos);
-    /* Acquire: pairs with the release store in uvev__ring_pop, so the
+    /* Acquire: pairs with the release store in uvev__ring_take, so the
      * receiver's copy-out of the previous lap's element is done before we
      * overwrite the cell. */
     seq = uvev__load(cell->seq, acquire);
-    dif = (int64_t) (seq - 2 * pos);
-    if (dif == 0) {
+    if (seq == 2 * pos) {
       /* Relaxed: claims the position; close's fetch_or on the same word
-       * makes this fail once the ring is closed. Data is ordered by seq. */
+       * makes this fail once the ring is closed. Data is ordered by seq; the
+       * waiters, by the notify fence that follows the claim (chan.h). */
       if (uvev__cas(r->tail, &tail, tail + 2, relaxed, relaxed))
         break;
-    } else if (dif < 0) {
-      return UV_EAGAIN;  /* the cell still holds the element of pos - cap */
-    } else {
-      /* Another sender took pos. Relaxed: as above. */
-      tail = uvev__load(r->tail, relaxed);
+      continue;  /* the failed CAS reloaded tail */
     }
-  }
-  uvev__preempt_point();
-  uvev__cell_put(r, cell, elem);
-  uvev__preempt_point();
-  /* Release: pairs with the acquire load in uvev__ring_pop; publishes the
-   * element. */
-#if UVEV__MUTANT != 6
-  uvev__store(cell->seq, 2 * pos + 1, release);
-#else
-  uvev__store(cell->seq, 2 * pos + 1, relaxed);
+    if ((int64_t) (seq - 2 * pos) < 0) {
+      /* The cell still holds the element of pos - capacity. Full if no
+       * receive has claimed that element; if one has, it is in flight: wait
+       * for it to free the cell. Relaxed: a stale head only says "full",
+       * which a waiter re-checks after its fence. */
+      head = uvev__load(r->head, relaxed);
+      if ((int64_t) (pos - (head >> 1)) >= (int64_t) r->capacity)
+        return UV_EAGAIN;
+#if UVEV__MUTANT == 9 || UVEV__MUTANT == 10
+      return UV_EAGAIN;
 #endif
+      uvev__ring_wait(&rounds);
+    }
+    /* Another sender took pos, or we waited for a receive. Relaxed: as
+     * above. */
+    tail = uvev__load(r->tail, relaxed);
+  }
+  s->cell = cell;
+  s->pos = pos;
   return 0;
 }
 
-int uvev__ring_pop(struct uvev__ring* r, void* out) {
+void uvev__ring_put(struct uvev__ring* r, const struct uvev__slot* s,
+                    const void* elem) {
+  (void) r;  /* the model's uvev__cell_put has no use for it */
+  uvev__preempt_point();
+  uvev__cell_put(r, s->cell, elem);
+  uvev__preempt_point();
+  /* Release: pairs with the acquire load in uvev__ring_claim_recv; publishes
+   * the element. */
+#if UVEV__MUTANT != 6
+  uvev__store(s->cell->seq, 2 * s->pos + 1, release);
+#else
+  uvev__store(s->cell->seq, 2 * s->pos + 1, relaxed);
+#endif
+}
+
+int uvev__ring_claim_recv(struct uvev__ring* r, struct uvev__slot* s) {
   struct uvev__cell* cell;
   uint64_t head;
   uint64_t tail;
   uint64_t pos;
   uint64_t seq;
-  int64_t dif;
+  unsigned rounds;
 
+  rounds = 0;
   /* Relaxed: the CAS below decides; the cell's seq orders the data. */
   head = uvev__load(r->head, relaxed);
   for (;;) {
     pos = head >> 1;
     cell = uvev__ring_cell(r, pos);
-    /* Acquire: pairs with the release store in uvev__ring_push, so the
+    /* Acquire: pairs with the release store in uvev__ring_put, so the
      * element is there before we copy it out. */
     seq = uvev__load(cell->seq, acquire);
-    dif = (int64_t) (seq - (2 * pos + 1));
-    if (dif == 0) {
-      /* Acquire on success: pairs with the release fetch_or on head in
-       * uvev__ring_close, so a pop that sees the closed bit also sees the
-       * closed tail. Data is ordered by seq. */
-      if (uvev__cas(r->head, &head, head + 2, acquire, relaxed))
+    if (seq == 2 * pos + 1) {
+      /* Relaxed: claims the position. Data is ordered by seq; the senders
+       * waiting for room, by the notify fence that follows (chan.h). */
+      if (uvev__cas(r->head, &head, head + 2, relaxed, relaxed))
         break;
-    } else if (dif < 0) {
-      /* Not yet written for this lap. EOF only if closed with nothing sent
-       * at or after pos; otherwise a send is in flight, or none came yet.
-       * Relaxed: no data is read on this path; a stale value means EAGAIN,
-       * and whoever makes EOF true later notifies (see below). */
-      tail = uvev__load(r->tail, relaxed);
-      if ((tail & UVEV__RING_CLOSED) && (tail >> 1) == pos)
-        return UV_EOF;
-      return UV_EAGAIN;
-    } else {
-      /* Another receiver took pos. Relaxed: as above. */
-      head = uvev__load(r->head, relaxed);
+      continue;  /* the failed CAS reloaded head */
     }
-  }
-  uvev__preempt_point();
-  uvev__cell_get(r, cell, out);
-  uvev__preempt_point();
-  /* Release: pairs with the acquire load in uvev__ring_push; the copy-out is
-   * done before the next lap's sender overwrites the cell. */
-#if UVEV__MUTANT != 8
-  uvev__store(cell->seq, 2 * (pos + r->capacity), release);
-#else
-  uvev__store(cell->seq, 2 * (pos + r->capacity), relaxed);
+    if ((int64_t) (seq - (2 * pos + 1)) < 0) {
+      /* Not yet published for this lap. Empty if no send has claimed pos,
+       * and then EOF if closed; if one has, it is in flight: wait for it.
+       * Acquire: pairs with the release fetch_or in uvev__ring_close, so a
+       * receiver told UV_EOF has seen the closer's count (chan.h). A stale
+       * tail only says "empty", which a waiter re-checks after its fence. */
+      tail = uvev__load(r->tail, acquire);
+      if ((int64_t) ((tail >> 1) - pos) <= 0)
+        return (tail & UVEV__RING_CLOSED) ? UV_EOF : UV_EAGAIN;
+#if UVEV__MUTANT == 9 || UVEV__MUTANT == 10
+      return UV_EAGAIN;
 #endif
-  if (!(head & UVEV__RING_CLOSED))
-    return 0;
-  /* Closed before our pop: if we took the last element, EOF just became
-   * true for every other receiver, and nothing else will tell them.
-   * Relaxed: the tail's closed state is ordered by the acquire CAS above. */
-  tail = uvev__load(r->tail, relaxed);
-  return (tail >> 1) == pos + 1 ? UVEV__RING_LAST : 0;
+      uvev__ring_wait(&rounds);
+    }
+    /* Another receiver took pos, or we waited for a send. Relaxed: as
+     * above. */
+    head = uvev__load(r->head, relaxed);
+  }
+  s->cell = cell;
+  s->pos = pos;
+  return 0;
+}
+
+void uvev__ring_take(struct uvev__ring* r, const struct uvev__slot* s,
+                     void* out) {
+  uint64_t next;
+
+  next = 2 * (s->pos + r->capacity);
+  uvev__preempt_point();
+  uvev__cell_get(r, s->cell, out);
+  uvev__preempt_point();
+  /* Release: pairs with the acquire load in uvev__ring_claim_send; the
+   * copy-out is done before the next lap's sender overwrites the cell. */
+#if UVEV__MUTANT != 8
+  uvev__store(s->cell->seq, next, release);
+#else
+  uvev__store(s->cell->seq, next, relaxed);
+#endif
 }
 
 int uvev__ring_close(struct uvev__ring* r) {
   uint64_t old;
 
-  /* Relaxed RMW on the word a send CASes: from here no send can succeed.
-   * The caller's notify (with its seq_cst fence) publishes it to waiters. */
-  old = uvev__fetch_or(r->tail, UVEV__RING_CLOSED, relaxed);
-  /* Release: pairs with the acquire CAS in uvev__ring_pop; every pop from
-   * here on sees the bit, and the closed tail with it. */
-  uvev__fetch_or(r->head, UVEV__RING_CLOSED, release);
+  /* Release RMW on the word a send CASes: from here no send can succeed.
+   * Release pairs with the acquire loads that see the bit (UV_EPIPE in
+   * uvev__ring_claim_send, UV_EOF in uvev__ring_claim_recv). The caller's
+   * notify (with its seq_cst fence) publishes it to waiters. */
+  old = uvev__fetch_or(r->tail, UVEV__RING_CLOSED, release);
   return !(old & UVEV__RING_CLOSED);
 }

@@ -6,7 +6,11 @@
  * ready list after a notifier unlinked it. While a notified request sits on
  * the ready list nothing but the drain may complete it (the list is
  * intrusive), so cancel, timeout and close only decide its status there and
- * the drain delivers it. Everything here runs on the loop thread.
+ * the drain delivers it. Everything here runs on the loop thread. The states
+ * and transitions are tabled in docs/design.md, section 4.
+ *
+ * The model does not compile this file: test/model/model.h mirrors it
+ * (lreq_*), so a change here must be made there too (docs/design.md, 8).
  */
 #include "internal.h"
 #include "waitset.h"
@@ -25,6 +29,7 @@ static int uvev__wait_unregister(uvev_wait_t* req) {
 /* Fixes the status. Returns 1 if the caller must deliver the callback, 0 if
  * the drain of the ready list will. */
 static int uvev__wait_decide(uvev_wait_t* req, int status) {
+  uvev__assert_flags(req, UVEV__WAIT_ACTIVE, UVEV__WAIT_DECIDED);
   req->status = status;
   req->flags |= UVEV__WAIT_DECIDED;
   uvev__waker_remove_deadline(req->waker, req);
@@ -34,6 +39,8 @@ static int uvev__wait_decide(uvev_wait_t* req, int status) {
 }
 
 static void uvev__wait_insert(uvev_wait_t* req) {
+  uvev__assert_flags(req, UVEV__WAIT_ACTIVE,
+                     UVEV__WAIT_REGISTERED | UVEV__WAIT_DECIDED);
   req->flags |= UVEV__WAIT_REGISTERED;
   uvev__ws_insert(&req->event->ws, &req->node);
 }
@@ -41,6 +48,10 @@ static void uvev__wait_insert(uvev_wait_t* req) {
 void uvev__wait_finish(uvev_wait_t* req) {
   uvev_event_t* ev;
 
+  /* Registered only when the waker's close took it off the ready list. */
+  uvev__assert_flags(req, UVEV__WAIT_ACTIVE | UVEV__WAIT_DECIDED, 0);
+  assert(!(req->flags & UVEV__WAIT_REGISTERED) ||
+         (req->waker->flags & UVEV__WAKER_CLOSING));
   ev = req->event;
   uvev__waker_remove_deadline(req->waker, req);
   uvev__waker_remove(req->waker, req);
@@ -50,17 +61,30 @@ void uvev__wait_finish(uvev_wait_t* req) {
   req->cb(req, req->status);
 }
 
-int uvev__wait_start(uvev_waker_t* w, uvev_wait_t* req, uvev_event_t* ev,
-                     uvev_pred_cb pred, uvev_wait_cb cb, uint64_t timeout_ms,
-                     uint64_t spin_ns) {
-  int deliver;
-
-  if (w == NULL || req == NULL || ev == NULL || pred == NULL || cb == NULL)
+/* What uvev__wait_start refuses for the waker and the request, in its
+ * order: UV_EINVAL for NULL, UV_EBUSY for an active request, UV_EINVAL for a
+ * closing waker. */
+int uvev__wait_check(uvev_waker_t* w, uvev_wait_t* req) {
+  if (w == NULL || req == NULL)
     return UV_EINVAL;
   if (req->flags & UVEV__WAIT_ACTIVE)
     return UV_EBUSY;
   if (w->flags & UVEV__WAKER_CLOSING)
     return UV_EINVAL;
+  return 0;
+}
+
+int uvev__wait_start(uvev_waker_t* w, uvev_wait_t* req, uvev_event_t* ev,
+                     uvev_pred_cb pred, uvev_wait_cb cb, uint64_t timeout_ms,
+                     uint64_t spin_ns) {
+  int deliver;
+  int err;
+
+  if (ev == NULL || pred == NULL || cb == NULL)
+    return UV_EINVAL;
+  err = uvev__wait_check(w, req);
+  if (err != 0)
+    return err;
 
   req->waker = w;
   req->event = ev;
@@ -96,6 +120,7 @@ int uvev__wait_start(uvev_waker_t* w, uvev_wait_t* req, uvev_event_t* ev,
 
 /* The drain took req off the ready list: a notifier woke it. */
 void uvev__wait_ready(uvev_wait_t* req) {
+  uvev__assert_flags(req, UVEV__WAIT_ACTIVE | UVEV__WAIT_REGISTERED, 0);
   req->flags &= ~UVEV__WAIT_REGISTERED;
   /* Wait for the notifier to let go of the node (it may still be between
    * the push and its release of in_wait_set). */
@@ -117,6 +142,8 @@ void uvev__wait_expire(uvev_wait_t* req) {
   struct uvev__waitset* ws;
   int notified;
 
+  uvev__assert_flags(req, UVEV__WAIT_ACTIVE | UVEV__WAIT_REGISTERED,
+                     UVEV__WAIT_DECIDED | UVEV__WAIT_TIMED);
   /* Out of the event first, then the last check: a notification that raced
    * in is either used by that check or handed on, never lost. */
   ws = &req->event->ws;

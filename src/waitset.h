@@ -2,7 +2,7 @@
  *
  * No libuv here: shared memory is reached only through src/atomic.h, so the
  * same source compiles as C11 for the library and as C++ under Relacy for the
- * model tests (test/model). The protocol (DESIGN.md section 2):
+ * model tests (test/model). The protocol (docs/design.md, section 2):
  *
  *   waiter                              notifier
  *   ------                              --------
@@ -18,6 +18,7 @@
 #ifndef UVEV_WAITSET_H_
 #define UVEV_WAITSET_H_
 
+#include "uvev.h"
 #include "atomic.h"
 
 #ifdef __cplusplus

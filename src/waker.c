@@ -20,6 +20,10 @@
  * event lock (uvev__wait_abort), and a drained request is only completed
  * after an acquire of in_wait_set or that lock (uvev__ws_settle). So once the
  * waker has no active request, no notifier can still be touching it.
+ *
+ * The model does not compile this file: test/model/model.h mirrors it
+ * (mloop_*, with libuv 1.44's uv_async_send), so a change here must be made
+ * there too (docs/design.md, section 8).
  */
 #include <string.h>
 
@@ -114,6 +118,8 @@ void uvev__waker_add_deadline(uvev_waker_t* w, uvev_wait_t* req,
                               uint64_t timeout_ms) {
   uint64_t now;
 
+  uvev__assert_flags(req, UVEV__WAIT_ACTIVE | UVEV__WAIT_REGISTERED,
+                     UVEV__WAIT_DECIDED | UVEV__WAIT_TIMED);
   now = uv_now(w->loop);
   req->deadline.key = timeout_ms > UINT64_MAX - now ? UINT64_MAX
                                                     : now + timeout_ms;
@@ -133,6 +139,9 @@ void uvev__waker_remove_deadline(uvev_waker_t* w, uvev_wait_t* req) {
 }
 
 void uvev__waker_add(uvev_waker_t* w, uvev_wait_t* req) {
+  uvev__assert_flags(req, UVEV__WAIT_ACTIVE,
+                     UVEV__WAIT_REGISTERED | UVEV__WAIT_DECIDED |
+                     UVEV__WAIT_TIMED);
   req->active_next = NULL;
   req->active_prev = w->active_tail;
   if (w->active_tail != NULL)
@@ -161,6 +170,8 @@ void uvev__waker_remove(uvev_waker_t* w, uvev_wait_t* req) {
 
 /* Queues a completion decided on the loop; the idle handle delivers it. */
 void uvev__waker_queue(uvev_waker_t* w, uvev_wait_t* req) {
+  uvev__assert_flags(req, UVEV__WAIT_ACTIVE | UVEV__WAIT_DECIDED,
+                     UVEV__WAIT_REGISTERED);
   req->next = NULL;
   if (w->local_tail != NULL) {
     w->local_tail->next = req;

@@ -41,11 +41,11 @@ struct mcell {
 
 /* Sizes of the scenarios below. */
 enum {
-  CH_MAX_CAP = 2,    /* ring cells */
-  CH_MAX_PROD = 2,   /* producers (a pre-filled element counts as one) */
+  CH_MAX_CAP = 4,    /* ring cells */
+  CH_MAX_PROD = 3,   /* producers (a pre-filled element counts as one) */
   CH_MAX_PER = 2,    /* elements per producer */
   CH_MAX_RECV = 2,   /* receivers */
-  CH_MAX_WAIT = 3,   /* blocking threads */
+  CH_MAX_WAIT = 4,   /* blocking threads */
   CH_UNTIL_EOF = CH_MAX_PROD * CH_MAX_PER  /* a receiver's `max`: no limit */
 };
 
@@ -79,6 +79,8 @@ static void cworld_init(cworld* w, uint64_t capacity) {
   uvev__store(w->ch.not_full.nwaits, 0UL, relaxed);
   uvev__ring_init(&w->ch.ring, (char*) w->cells, capacity, sizeof(int),
                   sizeof(mcell));
+  /* Relaxed: as above. */
+  uvev__store(w->ch.closing, 0UL, relaxed);
   for (i = 0; i < CH_MAX_WAIT; i++)
     twaiter_init(&w->tw[i], 0, EARLY_SPURIOUS);
   for (i = 0; i < CH_MAX_PROD; i++)
@@ -102,25 +104,25 @@ static void cworld_prefill(cworld* w, int p, int k) {
 
 /* ---- Blocking send and receive (src/chan.c, thread side) ------------------ */
 
-/* uvev__chan_sync's state: the predicate is the try call, its result kept. */
+/* uvev__chan_sync's state: the predicate only claims (src/chan.c), and the
+ * notify and the copy come after the wait has returned. */
 struct csync {
   uvev_chan_t* ch;
-  int elem;    /* send: the element */
-  int out;     /* recv: where it lands */
-  int result;  /* what the last try returned */
+  struct uvev__slot slot;
+  int result;  /* what the last claim returned */
 };
 
 static int csync_send_pred(void* arg) {
   csync* s = (csync*) arg;
 
-  s->result = uvev__chan_send(s->ch, &s->elem);
+  s->result = uvev__ring_claim_send(&s->ch->ring, &s->slot);
   return s->result != UV_EAGAIN;
 }
 
 static int csync_recv_pred(void* arg) {
   csync* s = (csync*) arg;
 
-  s->result = uvev__chan_recv(s->ch, &s->out);
+  s->result = uvev__ring_claim_recv(&s->ch->ring, &s->slot);
   return s->result != UV_EAGAIN;
 }
 
@@ -130,11 +132,13 @@ static int chan_send_sync(cworld* w, twaiter* tw, int elem) {
   int err;
 
   s.ch = &w->ch;
-  s.elem = elem;
-  s.out = 0;
   s.result = UV_EAGAIN;
   err = twaiter_wait_pred(&w->ch.not_full.ws, csync_send_pred, &s, tw);
-  return err != M_OK ? err : s.result;
+  if (err != M_OK)
+    return err;
+  if (s.result == 0)
+    uvev__chan_send_finish(&w->ch, &s.slot, &elem);
+  return s.result;
 }
 
 /* uvev_chan_recv_sync: 0 (the element in *out) or UV_EOF. */
@@ -143,13 +147,40 @@ static int chan_recv_sync(cworld* w, twaiter* tw, int* out) {
   int err;
 
   s.ch = &w->ch;
-  s.elem = 0;
-  s.out = 0;
   s.result = UV_EAGAIN;
   err = twaiter_wait_pred(&w->ch.not_empty.ws, csync_recv_pred, &s, tw);
-  if (err == M_OK && s.result == 0)
-    *out = s.out;
-  return err != M_OK ? err : s.result;
+  if (err != M_OK)
+    return err;
+  if (s.result != 0)
+    return s.result;
+  uvev__chan_recv_finish(&w->ch, &s.slot, out);
+  return 0;
+}
+
+/* A loop receive (src/chan.c's uvev__chan_recv_pred): the predicate is the
+ * whole try call, run on the loop. */
+struct cloop_recv {
+  uvev_chan_t* ch;
+  int out;
+  int result;
+};
+
+static int cloop_recv_pred(void* arg) {
+  cloop_recv* op = (cloop_recv*) arg;
+
+  op->result = uvev__chan_recv(op->ch, &op->out);
+  return op->result != UV_EAGAIN;
+}
+
+/* Takes the next element at once, outside any wait (after() only). */
+static int ring_pop_now(struct uvev__ring* r, int* out) {
+  struct uvev__slot s;
+  int err;
+
+  err = uvev__ring_claim_recv(r, &s);
+  if (err == 0)
+    uvev__ring_take(r, &s, out);
+  return err;
 }
 
 /* Producer p sends its elements first..n-1, blocking; stops at UV_EPIPE. */
@@ -222,7 +253,7 @@ static void check_accounting(cworld* w, int nprod, int nrecv, int closed) {
   RL_ASSERT(uvev__load(w->ch.not_empty.ws.is_empty, relaxed));
   /* Relaxed: as above. */
   RL_ASSERT(uvev__load(w->ch.not_full.ws.is_empty, relaxed));
-  RL_ASSERT(uvev__ring_pop(&w->ch.ring, &elem) ==
+  RL_ASSERT(ring_pop_now(&w->ch.ring, &elem) ==
             (closed ? UV_EOF : UV_EAGAIN));
 }
 
@@ -296,9 +327,9 @@ struct chan_close_full : rl::test_suite<chan_close_full, 2> {
     int elem;
 
     RL_ASSERT(w.sent[0][1] == UV_EPIPE);
-    RL_ASSERT(uvev__ring_pop(&w.ch.ring, &elem) == UVEV__RING_LAST);
+    RL_ASSERT(ring_pop_now(&w.ch.ring, &elem) == 0);
     RL_ASSERT(elem == CH_ELEM(0, 0));
-    RL_ASSERT(uvev__ring_pop(&w.ch.ring, &elem) == UV_EOF);
+    RL_ASSERT(ring_pop_now(&w.ch.ring, &elem) == UV_EOF);
     /* Relaxed: every thread has finished; the sender is not registered. */
     RL_ASSERT(uvev__load(w.ch.not_full.ws.is_empty, relaxed));
   }
@@ -330,16 +361,15 @@ struct chan_close_send : rl::test_suite<chan_close_send, 3> {
   }
 };
 
-/* Close with an element in flight, two receivers that loop until EOF
- * (the lost EOF wake-up fixed with the closed bit in head). The close comes
- * from a receiver, before it receives, so it can land after the send claimed
- * its position but before the element is visible to the receivers (stored,
- * or stored and not yet ordered by the send's notify fence): both receivers
- * may find the channel closed but not drained and go to sleep; the send's
- * notify wakes the first, which takes the last element; EOF is then true
- * and only that receive (uvev__ring_pop's UVEV__RING_LAST) can wake the
- * other. A sender that closes after its own send cannot make this happen:
- * its notify fence orders the element before its close. */
+/* Close with an element in flight, two receivers that loop until EOF.
+ * The close comes from a receiver, before it receives, so it can land after
+ * the send claimed its position but before the element is published. In
+ * v0.1 both receivers could then find the channel closed but not drained
+ * and sleep, and only a wake-up from the receive of the last element (the
+ * head's closed bit) could end the second one's wait. Now a receiver that
+ * sees the closed bit with an element in flight waits for that element, and
+ * one sleeps only after seeing the channel open, which the close's notify
+ * pairs with: mutant 7 (a close that wakes one receiver) is caught here. */
 struct chan_close_inflight : rl::test_suite<chan_close_inflight, 3> {
   cworld w;
   void before() { cworld_init(&w, 1); }
@@ -380,6 +410,105 @@ struct chan_close_inflight4 : rl::test_suite<chan_close_inflight4, 4> {
 };
 
 
+/* Two producers and two receivers, all blocking (issue 11). A receiver
+ * woken for an element whose cell is still in flight (claimed by a send
+ * that has not published yet: the other sender may have claimed later and
+ * published first) must wait for it, not register again: otherwise the
+ * notification is spent and the element after it stays in the ring with a
+ * receiver asleep. Each producer sends one element, each receiver takes one;
+ * a lost wake-up leaves a receiver parked: DEADLOCK. Mutant 9 (the v0.1
+ * ring) and 10 are caught here. */
+template<uint64_t cap>
+struct chan_2p2c_t : rl::test_suite<chan_2p2c_t<cap>, 4> {
+  cworld w;
+  void before() { cworld_init(&w, cap); }
+  void thread(unsigned i) {
+    if (i < 2)
+      producer(&w, &w.tw[i], (int) i, 0, 1);
+    else
+      receiver(&w, &w.tw[i], (int) i - 2, 1);
+  }
+  void after() {
+    RL_ASSERT(w.sent[0][0] == 0 && w.sent[1][0] == 0);
+    RL_ASSERT(w.ngot[0] == 1 && w.ngot[1] == 1);
+    check_accounting(&w, 2, 2, 0);
+  }
+};
+typedef chan_2p2c_t<1> chan_2p2c_cap1;
+typedef chan_2p2c_t<2> chan_2p2c_cap2;
+typedef chan_2p2c_t<4> chan_2p2c_cap4;
+
+/* The senders' side of the same: the channel starts full (cap elements of
+ * producer 2 sent in before()), two senders block, two receivers make room.
+ * A sender woken for a cell whose receive is still in flight (claimed, not
+ * yet freed) must wait for it. cap + 2 elements in all: receiver 0 takes
+ * half, rounded up. */
+template<uint64_t cap>
+struct chan_2s2r_full_t : rl::test_suite<chan_2s2r_full_t<cap>, 4> {
+  cworld w;
+  void before() {
+    int k;
+
+    cworld_init(&w, cap);
+    for (k = 0; k < (int) cap; k++)
+      cworld_prefill(&w, 2, k);
+  }
+  void thread(unsigned i) {
+    if (i < 2)
+      producer(&w, &w.tw[i], (int) i, 0, 1);
+    else
+      receiver(&w, &w.tw[i], (int) i - 2,
+               i == 2 ? ((int) cap + 3) / 2 : ((int) cap + 2) / 2);
+  }
+  void after() {
+    RL_ASSERT(w.sent[0][0] == 0 && w.sent[1][0] == 0);
+    RL_ASSERT(w.ngot[0] + w.ngot[1] == (int) cap + 2);
+    check_accounting(&w, 3, 2, 0);
+  }
+};
+typedef chan_2s2r_full_t<1> chan_2s2r_full_cap1;
+typedef chan_2s2r_full_t<2> chan_2s2r_full_cap2;
+
+/* Two producers, a loop receive and a blocking receive (issue 11, the loop
+ * side): the loop request's predicate is the whole try call, run on the
+ * loop thread when the drain re-checks it. */
+template<uint64_t cap>
+struct chan_loop_rx_t : rl::test_suite<chan_loop_rx_t<cap>, 4> {
+  cworld w;
+  mloop loop;
+  lreq lr;
+  cloop_recv op;
+  void before() {
+    cworld_init(&w, cap);
+    mloop_init(&loop);
+    op.ch = &w.ch;
+    op.out = 0;
+    op.result = UV_EAGAIN;
+    lreq_init_pred(&lr, &loop, &w.ch.not_empty.ws, cloop_recv_pred, &op);
+  }
+  void thread(unsigned i) {
+    if (i < 2) {
+      producer(&w, &w.tw[i], (int) i, 0, 1);
+    } else if (i == 2) {
+      lreq_start(&loop, &lr, 0);
+      mloop_run(&loop, 1);
+      if (lr.status == M_OK && op.result == 0)
+        w.got[0][w.ngot[0]++] = op.out;
+    } else {
+      receiver(&w, &w.tw[3], 1, 1);
+    }
+  }
+  void after() {
+    RL_ASSERT(lr.status == M_OK && op.result == 0);
+    RL_ASSERT(w.ngot[0] == 1 && w.ngot[1] == 1);
+    check_accounting(&w, 2, 2, 0);
+  }
+};
+typedef chan_loop_rx_t<1> chan_loop_rx_cap1;
+typedef chan_loop_rx_t<2> chan_loop_rx_cap2;
+typedef chan_loop_rx_t<4> chan_loop_rx_cap4;
+
+
 /* ---- The table --------------------------------------------------------------
  * As core.h's: name, threads, search, context bound (sched_bound) or
  * iterations (sched_random), runner. Relacy's full search of even the
@@ -403,6 +532,14 @@ struct chan_close_inflight4 : rl::test_suite<chan_close_inflight4, 4> {
   { "chan_close_send/random",      3, rl::sched_random, 1000000, &rl::simulate<chan_close_send> }, \
   { "chan_2p1c_cap1_1/random",     3, rl::sched_random, 1000000, &rl::simulate<chan_2p1c_cap1_1> }, \
   { "chan_2p1c_cap1/random",       3, rl::sched_random, 1000000, &rl::simulate<chan_2p1c_cap1> }, \
-  { "chan_2p1c_cap2/random",       3, rl::sched_random, 1000000, &rl::simulate<chan_2p1c_cap2> },
+  { "chan_2p1c_cap2/random",       3, rl::sched_random, 1000000, &rl::simulate<chan_2p1c_cap2> }, \
+  { "chan_2p2c_cap1/random",       4, rl::sched_random, 300000, &rl::simulate<chan_2p2c_cap1> }, \
+  { "chan_2p2c_cap2/random",       4, rl::sched_random, 300000, &rl::simulate<chan_2p2c_cap2> }, \
+  { "chan_2p2c_cap4/random",       4, rl::sched_random, 300000, &rl::simulate<chan_2p2c_cap4> }, \
+  { "chan_2s2r_full_cap1/random",  4, rl::sched_random, 300000, &rl::simulate<chan_2s2r_full_cap1> }, \
+  { "chan_2s2r_full_cap2/random",  4, rl::sched_random, 300000, &rl::simulate<chan_2s2r_full_cap2> }, \
+  { "chan_loop_rx_cap1/random",    4, rl::sched_random, 300000, &rl::simulate<chan_loop_rx_cap1> }, \
+  { "chan_loop_rx_cap2/random",    4, rl::sched_random, 300000, &rl::simulate<chan_loop_rx_cap2> }, \
+  { "chan_loop_rx_cap4/random",    4, rl::sched_random, 300000, &rl::simulate<chan_loop_rx_cap4> },
 
 #endif /* UVEV_MODEL_CHAN_H_ */

@@ -389,7 +389,8 @@ struct loop_timeout_2r : rl::test_suite<loop_timeout_2r, 2> {
 };
 
 /* One request started again from its own completion, twice: the notifier
- * must not touch the request after its push (DESIGN.md 5b), or the restart's
+ * must not touch the request after its push but for the release store of
+ * in_wait_set, its last touch (docs/design.md, section 1), or the restart's
  * writes race with it. */
 struct loop_reuse : rl::test_suite<loop_reuse, 2> {
   world w;

@@ -224,6 +224,13 @@ static int twaiter_wait_pred(struct uvev__waitset* ws, int (*pred)(void*),
       w->woken = notified;
       break;
     }
+    /* sync.c: notified and still false, and the deadline has passed
+     * meanwhile (any round may be the one that crosses it). */
+    if (w->early_mode == EARLY_TIMEOUT && w->early > 0 && rl::rand(2)) {
+      w->early--;
+      status = M_TIMEDOUT;
+      break;
+    }
   }
 out:
   /* The frame is gone: no notifier may touch the parker any more. */
@@ -278,7 +285,8 @@ struct lreq {
    * (a plain field in uvev_wait_t; checked for races here). */
   rl::var<struct mloop*> waker;
   struct uvev__waitset* ws;   /* the event; constant */
-  rl::atomic<int>* tok;       /* what the predicate consumes; constant */
+  int (*pred)(void* arg);     /* the predicate and its argument; constant */
+  void* arg;
   int flags;                  /* loop thread only, like the rest below */
   int status;
   int woken;                  /* completed by a drain that found it notified */
@@ -405,18 +413,26 @@ static void lreq_wake(struct uvev__node* node) {
     model_uv_async_send(l);
 }
 
-static void lreq_init(struct lreq* r, mloop* l, struct uvev__waitset* ws,
-                      rl::atomic<int>* tok) {
+/* A request on `ws` whose predicate is pred(arg). */
+static void lreq_init_pred(struct lreq* r, mloop* l, struct uvev__waitset* ws,
+                           int (*pred)(void*), void* arg) {
   RL_ASSERT((void*) &r->node == (void*) r);
   RL_ASSERT(l->nreqs < UVEV_MODEL_MAX_REQS);
   r->node.wake = lreq_wake;
   r->waker($) = NULL;
   r->ws = ws;
-  r->tok = tok;
+  r->pred = pred;
+  r->arg = arg;
   r->flags = 0;
   r->status = M_PENDING;
   r->woken = 0;
   l->reqs[l->nreqs++] = r;
+}
+
+/* A request that consumes one of the tokens in `tok`. */
+static void lreq_init(struct lreq* r, mloop* l, struct uvev__waitset* ws,
+                      rl::atomic<int>* tok) {
+  lreq_init_pred(r, l, ws, token_pred, tok);
 }
 
 /* The callback runs (uvev__wait_finish). */
@@ -459,11 +475,11 @@ static void lreq_start(mloop* l, struct lreq* r, int timed) {
   r->status = M_OK;
   r->flags = R_ACTIVE;
   r->woken = 0;
-  if (token_take(*r->tok)) {
+  if (r->pred(r->arg)) {
     deliver = lreq_decide(r, M_OK);
   } else {
     lreq_insert(r);
-    if (!token_take(*r->tok)) {
+    if (!r->pred(r->arg)) {
       if (timed)
         r->flags |= R_TIMED;
       return;
@@ -479,9 +495,9 @@ static void lreq_ready(mloop* l, struct lreq* r) {
   r->flags &= ~R_REGISTERED;
   r->woken = uvev__ws_settle(r->ws, &r->node);
   if (!(r->flags & R_DECIDED)) {
-    if (!token_take(*r->tok)) {
+    if (!r->pred(r->arg)) {
       lreq_insert(r);
-      if (!token_take(*r->tok))
+      if (!r->pred(r->arg))
         return;  /* waits again */
       r->woken = 0;
     }
@@ -507,7 +523,7 @@ static void lreq_expire(mloop* l, struct lreq* r) {
   /* Out of the event first, then the last check; a notification that raced
    * in is used by the check or handed on. */
   notified = uvev__ws_settle(r->ws, &r->node);
-  r->status = token_take(*r->tok) ? M_OK : M_TIMEDOUT;
+  r->status = r->pred(r->arg) ? M_OK : M_TIMEDOUT;
   r->flags |= R_DECIDED;
   if (notified && r->status != M_OK)
     uvev__ws_notify(r->ws, 1);
