@@ -31,6 +31,29 @@ void wd_disarm(void) {
   alarm(0);
 }
 
+static void fixture_setup(void) {
+  wd_arm(TEST_TIMEOUT_S);
+}
+
+static void fixture_setup_long(void) {
+  wd_arm(TEST_TIMEOUT_LONG_S);
+}
+
+static void fixture_teardown(void) {
+  wd_disarm();
+}
+
+TCase* test_case(const char* name, int long_running) {
+  TCase* tc;
+
+  tc = tcase_create(name);
+  tcase_add_checked_fixture(tc,
+                            long_running ? fixture_setup_long : fixture_setup,
+                            fixture_teardown);
+  tcase_set_timeout(tc, long_running ? TEST_TIMEOUT_LONG_S : TEST_TIMEOUT_S);
+  return tc;
+}
+
 static void on_loop_watchdog(uv_timer_t* t) {
   if (watchdog_dump != NULL)
     watchdog_dump();

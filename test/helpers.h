@@ -19,8 +19,15 @@
 
 #include "uvev.h"
 
-/* Watchdog bound of one loop run or one blocking wait, in ms. */
+/* Timeouts, all of them here. WATCHDOG_MS bounds one loop run or one
+ * blocking wait. A test case's bound (Check's timeout, and the process alarm
+ * its fixture arms, which also holds with CK_FORK=no where Check enforces no
+ * timeout) is TEST_TIMEOUT_S, or TEST_TIMEOUT_LONG_S for the stress, race and
+ * long suites; meson's per-suite timeouts (test/meson.build) only bound the
+ * whole run. */
 #define WATCHDOG_MS 20000
+#define TEST_TIMEOUT_S 300
+#define TEST_TIMEOUT_LONG_S 3600
 
 void die(const char* fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
@@ -30,9 +37,13 @@ void die(const char* fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
       die("%s:%d: check failed: %s", __FILE__, __LINE__, #cond);              \
   } while (0)
 
-/* The per-test process alarm; tests arm it in a checked fixture. */
+/* The per-test process alarm; test_case() arms it in a checked fixture. */
 void wd_arm(unsigned seconds);
 void wd_disarm(void);
+
+/* A Check test case with the shared fixture and the timeouts above (the long
+ * ones if `long_running`). Every file's case is made with it. */
+TCase* test_case(const char* name, int long_running);
 
 /* Set by a test to print its state when a watchdog fires. */
 extern void (*watchdog_dump)(void);
@@ -88,11 +99,86 @@ void loop_thread_start(loop_thread_t* lt, void (*setup)(loop_thread_t*),
                        void* arg, int index);
 void loop_thread_join(loop_thread_t* lt);
 
-/* Every suite. */
-Suite* core_suite(void);
-Suite* chan_suite(void);
-Suite* stress_suite(void);
-Suite* race_suite(void);
-Suite* long_suite(void);
+/* Predicates and a request that records how it ended, for the tests of
+ * every file. */
+static inline int flag_is_set(void* arg) {
+  return __atomic_load_n((int*) arg, __ATOMIC_ACQUIRE) != 0;
+}
+
+static inline void flag_set(int* flag) {
+  __atomic_store_n(flag, 1, __ATOMIC_RELEASE);
+}
+
+static inline int never(void* arg) {
+  (void) arg;
+  return 0;
+}
+
+static inline int always(void* arg) {
+  (void) arg;
+  return 1;
+}
+
+static inline int take_token(void* arg) {
+  return tokens_take((tokens_t*) arg);
+}
+
+typedef struct {
+  uvev_wait_t req;
+  int calls;     /* callback runs */
+  int status;
+  int order;     /* completion rank, from a shared sequence */
+  int* seq;
+  counter_t* done;
+} waiter_t;
+
+static inline void waiter_cb(uvev_wait_t* req, int status) {
+  waiter_t* w = (waiter_t*) req;
+
+  w->calls++;
+  w->status = status;
+  if (w->seq != NULL)
+    w->order = (*w->seq)++;
+  if (w->done != NULL)
+    counter_add(w->done, 1);
+}
+
+/* A channel operation that records how it ended. */
+typedef struct {
+  uvev_chan_op_t op;
+  uint64_t elem;
+  int calls;
+  int status;
+} chan_req_t;
+
+static inline void chan_req_cb(uvev_chan_op_t* op, int status) {
+  chan_req_t* r = (chan_req_t*) op;
+
+  r->calls++;
+  r->status = status;
+}
+
+/* test_race.c: wakers closed (and freed) while threads notify, `rounds`
+ * times; the waker case runs a few rounds, the race suite many. */
+void race_waker_close(int rounds);
+
+/* Each file's test case; main.c puts them into suites (core: notify ..
+ * lifetimes; chan: chan_*; then stress, race, long). CK_RUN_CASE=NAME runs
+ * one case by the name test_case() gave it, e.g.
+ *   CK_RUN_CASE=handoff build/test/uvev-tests core */
+TCase* notify_case(void);      /* test_notify.c */
+TCase* timeout_case(void);     /* test_timeout.c */
+TCase* handoff_case(void);     /* test_handoff.c */
+TCase* sync_case(void);        /* test_sync.c */
+TCase* waker_case(void);       /* test_waker.c */
+TCase* misuse_case(void);      /* test_misuse.c */
+TCase* lifetime_case(void);    /* test_lifetime.c */
+TCase* chan_ring_case(void);   /* test_chan_ring.c */
+TCase* chan_close_case(void);  /* test_chan_close.c */
+TCase* chan_ops_case(void);    /* test_chan_ops.c */
+TCase* chan_streams_case(void);  /* test_chan_streams.c */
+TCase* stress_case(void);      /* test_stress.c */
+TCase* race_case(void);        /* test_race.c */
+TCase* long_case(void);        /* test_long.c */
 
 #endif /* UVEV_TEST_HELPERS_H_ */

@@ -1,21 +1,42 @@
-/* main.c: runs the Check suites named on the command line (all if none). */
+/* main.c: runs the Check suites named on the command line (all if none),
+ * each made of the test cases of its files. */
 #include <stdio.h>
 #include <string.h>
 
 #include "helpers.h"
 
+static Suite* suite_of(const char* name, TCase* (*const* cases)(void)) {
+  Suite* s;
+
+  s = suite_create(name);
+  for (; *cases != NULL; cases++)
+    suite_add_tcase(s, (*cases)());
+  return s;
+}
+
 int main(int argc, char** argv) {
+  static TCase* (*const core[])(void) = {
+    notify_case, timeout_case, handoff_case, sync_case, waker_case,
+    misuse_case, lifetime_case, NULL
+  };
+  static TCase* (*const chan[])(void) = {
+    chan_ring_case, chan_close_case, chan_ops_case, chan_streams_case, NULL
+  };
+  static TCase* (*const stress[])(void) = { stress_case, NULL };
+  static TCase* (*const race[])(void) = { race_case, NULL };
+  static TCase* (*const longs[])(void) = { long_case, NULL };
   static const struct {
     const char* name;
-    Suite* (*make)(void);
+    TCase* (*const* cases)(void);
   } suites[] = {
-    {"core", core_suite},
-    {"chan", chan_suite},
-    {"stress", stress_suite},
-    {"race", race_suite},
-    {"long", long_suite},
+    {"core", core},
+    {"chan", chan},
+    {"stress", stress},
+    {"race", race},
+    {"long", longs},
   };
   SRunner* sr;
+  Suite* s;
   size_t i;
   int j;
   int failed;
@@ -28,16 +49,18 @@ int main(int argc, char** argv) {
         wanted = 1;
     if (!wanted)
       continue;
+    s = suite_of(suites[i].name, suites[i].cases);
     if (sr == NULL)
-      sr = srunner_create(suites[i].make());
+      sr = srunner_create(s);
     else
-      srunner_add_suite(sr, suites[i].make());
+      srunner_add_suite(sr, s);
   }
   if (sr == NULL) {
     fprintf(stderr, "no such suite\n");
     return 2;
   }
-  /* CK_ENV: CK_VERBOSITY=verbose lists every test; the default is normal. */
+  /* CK_ENV: CK_VERBOSITY=verbose lists every test; the default is normal.
+   * CK_RUN_CASE=NAME runs one test case (helpers.h lists them). */
   srunner_run_all(sr, CK_ENV);
   failed = srunner_ntests_failed(sr);
   srunner_free(sr);

@@ -11,14 +11,6 @@
 #include "helpers.h"
 #include "stream.h"
 
-static void fixture_setup(void) {
-  wd_arm(3600);
-}
-
-static void fixture_teardown(void) {
-  wd_disarm();
-}
-
 START_TEST(test_long_stream) {
   stream_config_t cfg;
   stream_result_t res;
@@ -47,15 +39,10 @@ START_TEST(test_long_stream) {
 }
 END_TEST
 
-Suite* long_suite(void) {
-  Suite* s;
+TCase* long_case(void) {
   TCase* tc;
 
-  s = suite_create("long");
-  tc = tcase_create("stream");
-  tcase_add_checked_fixture(tc, fixture_setup, fixture_teardown);
-  tcase_set_timeout(tc, 3600);
+  tc = test_case("long", 1);
   tcase_add_test(tc, test_long_stream);
-  suite_add_tcase(s, tc);
-  return s;
+  return tc;
 }

@@ -21,14 +21,6 @@ static int env_race_rounds(void) {
   return n > 0 ? n : 1;
 }
 
-static void fixture_setup(void) {
-  wd_arm(1800);
-}
-
-static void fixture_teardown(void) {
-  wd_disarm();
-}
-
 /* ---- wakers closed under notifiers ------------------------------------------ */
 
 static struct {
@@ -73,15 +65,14 @@ static int wr_never(void* arg) {
   return 0;
 }
 
-START_TEST(test_race_waker_close) {
+void race_waker_close(int rounds) {
   enum { WAITS = 6 };
   uv_thread_t tid[2];
   uv_loop_t loop;
   uvev_waker_t* waker;
   wr_req_t req[WAITS];
-  int rounds, round, closed, i;
+  int round, closed, i;
 
-  rounds = env_race_rounds();
   memset(&wr, 0, sizeof(wr));
   counter_init(&wr.started);
   for (i = 0; i < 2; i++)
@@ -127,6 +118,10 @@ START_TEST(test_race_waker_close) {
   for (i = 0; i < 2; i++)
     ck_assert_int_eq(uvev_event_destroy(&wr.ev[i]), 0);
   counter_destroy(&wr.started);
+}
+
+START_TEST(test_race_waker_close) {
+  race_waker_close(env_race_rounds());
 }
 END_TEST
 
@@ -321,16 +316,11 @@ START_TEST(test_race_chan_close) {
 }
 END_TEST
 
-Suite* race_suite(void) {
-  Suite* s;
+TCase* race_case(void) {
   TCase* tc;
 
-  s = suite_create("race");
-  tc = tcase_create("close");
-  tcase_add_checked_fixture(tc, fixture_setup, fixture_teardown);
-  tcase_set_timeout(tc, 1800);
+  tc = test_case("close", 1);
   tcase_add_test(tc, test_race_waker_close);
   tcase_add_test(tc, test_race_chan_close);
-  suite_add_tcase(s, tc);
-  return s;
+  return tc;
 }

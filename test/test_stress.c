@@ -239,32 +239,14 @@ START_TEST(test_stress_chan_chaos) {
 }
 END_TEST
 
-static void fixture_setup(void) {
-  wd_arm(900);
-}
-
-static void fixture_teardown(void) {
-  wd_disarm();
-}
-
-Suite* stress_suite(void) {
-  Suite* s;
+TCase* stress_case(void) {
   TCase* tc;
 
-  s = suite_create("stress");
-  tc = tcase_create("tokens");
-  tcase_add_checked_fixture(tc, fixture_setup, fixture_teardown);
-  tcase_set_timeout(tc, 900);
+  tc = test_case("stress", 1);
   tcase_add_test(tc, test_stress_tokens);
-  suite_add_tcase(s, tc);
-
-  tc = tcase_create("chan");
-  tcase_add_checked_fixture(tc, fixture_setup, fixture_teardown);
-  tcase_set_timeout(tc, 900);
   tcase_add_test(tc, test_stress_chan_threads_to_loop);
   tcase_add_test(tc, test_stress_chan_loop_to_threads);
   tcase_add_test(tc, test_stress_chan_mpmc);
   tcase_add_test(tc, test_stress_chan_chaos);
-  suite_add_tcase(s, tc);
-  return s;
+  return tc;
 }
