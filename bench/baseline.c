@@ -20,7 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench.h"
+#include "baseline.h"
+#include "counters.h"
+#include "harness.h"
 
 /* ---- fence_floor, fence_compiled ----------------------------------------- */
 

@@ -15,7 +15,10 @@
 
 #include <uvev.h>
 
-#include "bench.h"
+#include "baseline.h"
+#include "counters.h"
+#include "harness.h"
+#include "metrics.h"
 
 #define CH_MAX 4
 
@@ -227,7 +230,7 @@ static uint64_t ch_run(const bench_args_t* a) {
 }
 
 /* M messages per second. */
-double ours_chan(const bench_args_t* a) {
+static double ours_chan(const bench_args_t* a) {
   uint64_t ns;
 
   ns = ch_run(a);

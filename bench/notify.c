@@ -6,7 +6,9 @@
 
 #include <uvev.h>
 
-#include "bench.h"
+#include "baseline.h"
+#include "harness.h"
+#include "metrics.h"
 
 static double ours_notify_empty(const bench_args_t* a) {
   uvev_event_t ev;

@@ -10,7 +10,9 @@
 
 #include <uvev.h>
 
-#include "bench.h"
+#include "baseline.h"
+#include "harness.h"
+#include "metrics.h"
 
 #define PP_STOP ((unsigned long) -1)
 

@@ -17,7 +17,10 @@
 
 #include <uvev.h>
 
-#include "bench.h"
+#include "baseline.h"
+#include "counters.h"
+#include "harness.h"
+#include "metrics.h"
 
 #define WK_STOP ((unsigned long) -1)
 
@@ -97,7 +100,7 @@ static void wk_loop_thread(void* arg) {
 }
 
 /* Microseconds per wake-up. */
-double ours_wake(const bench_args_t* a) {
+static double ours_wake(const bench_args_t* a) {
   uv_thread_t t;
   unsigned long i;
   uint64_t t0;
