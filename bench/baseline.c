@@ -47,12 +47,13 @@ static inline void floor_fence(void) {
 #endif
 }
 
-double base_fence_floor(const bench_args_t* a) {
+double base_fence_floor(const bench_args_t* a, bench_stats_t* stats) {
   unsigned long slow;
   unsigned long i;
   uint64_t t0;
   uint64_t t1;
 
+  (void) stats;
   slow = 0;
   for (i = 0; i < a->warmup; i++) {
     /* seq_cst fence: pairs with a waiter's fence (none here). */
@@ -93,7 +94,7 @@ __attribute__((noinline)) static int floor_notify_call(const int* is_empty) {
   return !__atomic_load_n(is_empty, __ATOMIC_RELAXED);
 }
 
-double base_fence_call(const bench_args_t* a) {
+double base_fence_call(const bench_args_t* a, bench_stats_t* stats) {
   int (*volatile fn)(const int*) = floor_notify_call;
   int (*call)(const int*);
   unsigned long slow;
@@ -101,6 +102,7 @@ double base_fence_call(const bench_args_t* a) {
   uint64_t t0;
   uint64_t t1;
 
+  (void) stats;
   /* Through a pointer read once, so that the call stays a call. */
   call = fn;
   slow = 0;
@@ -128,12 +130,13 @@ double base_fence_call(const bench_args_t* a) {
 # define compiled_fence() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #endif
 
-double base_fence_compiled(const bench_args_t* a) {
+double base_fence_compiled(const bench_args_t* a, bench_stats_t* stats) {
   unsigned long slow;
   unsigned long i;
   uint64_t t0;
   uint64_t t1;
 
+  (void) stats;
   slow = 0;
   for (i = 0; i < a->warmup; i++) {
     /* seq_cst fence: pairs with a waiter's fence (none here). */
@@ -209,9 +212,10 @@ static void pa_thread_b(void* arg) {
     bench_fail("pingpong_async: loop B not closed");
 }
 
-double base_pingpong_async(const bench_args_t* a) {
+double base_pingpong_async(const bench_args_t* a, bench_stats_t* stats) {
   uv_thread_t tb;
 
+  (void) stats;
   memset(&pa, 0, sizeof(pa));
   pa.warmup = a->warmup > 0 ? a->warmup : 1;
   pa.n = a->n;
@@ -267,9 +271,10 @@ static void pc_thread_1(void* arg) {
   pc_play(1);
 }
 
-double base_pingpong_condvar(const bench_args_t* a) {
+double base_pingpong_condvar(const bench_args_t* a, bench_stats_t* stats) {
   uv_thread_t t;
 
+  (void) stats;
   memset(&pc, 0, sizeof(pc));
   if (pthread_mutex_init(&pc.mu, NULL) != 0 ||
       pthread_cond_init(&pc.cond[0], NULL) != 0 ||
@@ -403,7 +408,7 @@ static void mr_consume(void* arg) {
   c->cpu = bench_thread_cpu_ns() - c->cpu;
 }
 
-double base_chan_mutex_ring(const bench_args_t* a) {
+double base_chan_mutex_ring(const bench_args_t* a, bench_stats_t* stats) {
   mr_consumer_t* c;
   uint64_t expect;
   uint64_t sum;
@@ -477,9 +482,9 @@ double base_chan_mutex_ring(const bench_args_t* a) {
   }
   bench_count_writes(0);
   writes = bench_writes() - writes;
-  bench_extra[0] = (double) writes * 1e3 / (double) received;
-  bench_extra[1] = (double) pcpu / (double) received;
-  bench_extra[2] = (double) ccpu / (double) received;
+  stats->writes_per_1k = (double) writes * 1e3 / (double) received;
+  stats->producer_cpu_ns = (double) pcpu / (double) received;
+  stats->consumer_cpu_ns = (double) ccpu / (double) received;
   expect = 0;
   for (k = 0; k < mr.nproducers; k++)
     for (i = 0; i < mr.per_producer; i++)
@@ -584,7 +589,7 @@ static void wa_teardown(uv_thread_t* t) {
   free(wa.handles);
 }
 
-double base_wake_async_each(const bench_args_t* a) {
+double base_wake_async_each(const bench_args_t* a, bench_stats_t* stats) {
   uv_thread_t t;
   unsigned long i;
   uint64_t t0;
@@ -611,16 +616,19 @@ double base_wake_async_each(const bench_args_t* a) {
   __atomic_store_n(&wa.seq, WA_STOP, __ATOMIC_RELEASE);
   uv_async_send(&wa.handles[0]);
   wa_teardown(&t);
-  bench_extra[0] = (double) (wa.cpu[1] - wa.cpu[0]) / 1e3 / (double) a->n;
+  stats->loop_cpu_us = (double) (wa.cpu[1] - wa.cpu[0]) / 1e3 /
+                       (double) a->n;
   return (double) (t1 - t0) / 1e3 / (double) a->n;
 }
 
-double base_notify_all_async_each(const bench_args_t* a) {
+double base_notify_all_async_each(const bench_args_t* a,
+                                  bench_stats_t* stats) {
   uv_thread_t t;
   unsigned long before;
   unsigned long writes;
   unsigned int i;
 
+  (void) stats;
   wa_setup(a->pending, wa_on_all, wa_on_all);
   if (uv_thread_create(&t, wa_loop_thread, NULL) != 0)
     bench_fail("wake_async_each: thread");

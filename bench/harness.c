@@ -26,8 +26,6 @@ typedef struct {
 
 bench_cfg_t bench_cfg = { 0, 5, 0, 0 };
 
-double bench_extra[BENCH_NEXTRA];
-
 static bench_row_t rows[BENCH_MAX_ROWS];
 static int nrows;
 /* What runs now, for bench_fail and the watchdog. */
@@ -140,6 +138,29 @@ double bench_median(const double* v, int n) {
   return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
+bench_stats_t bench_stats_median(const bench_row_t* row, int ours) {
+  const bench_stats_t* s;
+  bench_stats_t m;
+  double writes[BENCH_MAX_REPS];
+  double producer[BENCH_MAX_REPS];
+  double consumer[BENCH_MAX_REPS];
+  double loop[BENCH_MAX_REPS];
+  int i;
+
+  s = ours ? row->ours_stats : row->base_stats;
+  for (i = 0; i < row->nreps; i++) {
+    writes[i] = s[i].writes_per_1k;
+    producer[i] = s[i].producer_cpu_ns;
+    consumer[i] = s[i].consumer_cpu_ns;
+    loop[i] = s[i].loop_cpu_us;
+  }
+  m.writes_per_1k = bench_median(writes, row->nreps);
+  m.producer_cpu_ns = bench_median(producer, row->nreps);
+  m.consumer_cpu_ns = bench_median(consumer, row->nreps);
+  m.loop_cpu_us = bench_median(loop, row->nreps);
+  return m;
+}
+
 bench_row_t* bench_row(const char* name, const char* variant,
                        const char* unit) {
   bench_row_t* r;
@@ -160,14 +181,17 @@ bench_row_t* bench_row(const char* name, const char* variant,
 }
 
 static void run_side(bench_row_t* row, bench_side_fn fn, const char* side,
-                     const bench_args_t* a, double* out) {
+                     const bench_args_t* a, bench_stats_t* stats,
+                     double* out) {
+  static const bench_stats_t unmeasured = { NAN, NAN, NAN, NAN };
   char what[128];
   double v;
 
   snprintf(what, sizeof(what), "%s %s (%s)", row->name, row->variant, side);
   current = what;
+  *stats = unmeasured;
   alarm(bench_cfg.short_run ? 120 : 600);
-  v = fn(a);
+  v = fn(a, stats);
   alarm(0);
   current = row->name;
   if (out != NULL)
@@ -176,30 +200,23 @@ static void run_side(bench_row_t* row, bench_side_fn fn, const char* side,
 
 void bench_sample(bench_row_t* row, int ours, bench_side_fn fn,
                   const bench_args_t* a, int rep) {
-  int i;
+  bench_stats_t scratch;
 
   if (bench_cfg.side != 0 && bench_cfg.side != (ours ? 1 : 2))
     return;  /* --side: profiling one side alone */
   if (rep < 0) {
-    run_side(row, fn, "warm-up", a, NULL);
+    run_side(row, fn, "warm-up", a, &scratch, NULL);
     return;
   }
   if (rep >= BENCH_MAX_REPS)
     bench_fail("too many repetitions");
-  for (i = 0; i < BENCH_NEXTRA; i++)
-    bench_extra[i] = NAN;
-  run_side(row, fn, ours ? "ours" : "baseline", a,
-           ours ? &row->ours[rep] : &row->base[rep]);
-  for (i = 0; i < BENCH_NEXTRA; i++) {
-    if (ours)
-      row->ours_extra[i][rep] = bench_extra[i];
-    else
-      row->base_extra[i][rep] = bench_extra[i];
-  }
-  if (ours)
+  if (ours) {
+    run_side(row, fn, "ours", a, &row->ours_stats[rep], &row->ours[rep]);
     row->has_ours = 1;
-  else
+  } else {
+    run_side(row, fn, "baseline", a, &row->base_stats[rep], &row->base[rep]);
     row->has_base = 1;
+  }
   if (rep + 1 > row->nreps)
     row->nreps = rep + 1;
 }

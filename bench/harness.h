@@ -17,7 +17,6 @@
 
 #define BENCH_MAX_REPS 64
 #define BENCH_MAX_ROWS 48
-#define BENCH_NEXTRA 3
 
 /* The parameters of one repetition. */
 typedef struct {
@@ -30,8 +29,18 @@ typedef struct {
   int count_allocs;         /* chan: count allocations in the steady state */
 } bench_args_t;
 
+/* What a side measures of one repetition besides the value it returns. The
+ * harness sets every field to NAN before the run; a side sets those it
+ * measures. */
+typedef struct {
+  double writes_per_1k;     /* chan: write() calls (eventfd) per 1000 msgs */
+  double producer_cpu_ns;   /* chan: producer threads' CPU ns per message */
+  double consumer_cpu_ns;   /* chan: consumer threads' CPU ns per message */
+  double loop_cpu_us;       /* wake: the loop thread's CPU us per wake */
+} bench_stats_t;
+
 /* One side of a comparison, run once; returns the measured value. */
-typedef double (*bench_side_fn)(const bench_args_t* a);
+typedef double (*bench_side_fn)(const bench_args_t* a, bench_stats_t* stats);
 
 typedef struct {
   const char* name;         /* the metric's fixed name */
@@ -42,8 +51,8 @@ typedef struct {
   int nreps;
   double ours[BENCH_MAX_REPS];
   double base[BENCH_MAX_REPS];
-  double ours_extra[BENCH_NEXTRA][BENCH_MAX_REPS];  /* bench_extra, per run */
-  double base_extra[BENCH_NEXTRA][BENCH_MAX_REPS];
+  bench_stats_t ours_stats[BENCH_MAX_REPS];  /* next to ours[] */
+  bench_stats_t base_stats[BENCH_MAX_REPS];
   int has_ours;
   int has_base;
   double ours_med;
@@ -85,11 +94,9 @@ void bench_goal_max(bench_row_t* row, double check, double limit,
                     const char* what);
 void bench_goal_min(bench_row_t* row, double check, double limit,
                     const char* what);
-/* A side may report more numbers about its run here (the channel sides:
- * eventfd writes per 1000 messages, producer and consumer CPU ns per
- * message); bench_sample keeps them next to the sample. */
-extern double bench_extra[BENCH_NEXTRA];
 double bench_median(const double* v, int n);
+/* The median of each field of one side's stats over the row's repetitions. */
+bench_stats_t bench_stats_median(const bench_row_t* row, int ours);
 /* CPU time the calling thread has used so far, in ns: CPU per message is
  * less disturbed by other processes than wall time, and tells which side of
  * a pipeline limits it. */

@@ -10,12 +10,13 @@
 #include "harness.h"
 #include "metrics.h"
 
-static double ours_notify_empty(const bench_args_t* a) {
+static double ours_notify_empty(const bench_args_t* a, bench_stats_t* stats) {
   uvev_event_t ev;
   uint64_t t0;
   uint64_t t1;
   unsigned long i;
 
+  (void) stats;
   if (uvev_event_init(&ev) != 0)
     bench_fail("uvev_event_init");
   for (i = 0; i < a->warmup; i++)

@@ -99,9 +99,10 @@ static void pl_thread_1(void* arg) {
   pl_finish(&pl.side[1]);
 }
 
-static double ours_pingpong_loops(const bench_args_t* a) {
+static double ours_pingpong_loops(const bench_args_t* a, bench_stats_t* stats) {
   uv_thread_t t;
 
+  (void) stats;
   memset(&pl, 0, sizeof(pl));
   pl.side[1].me = 1;
   pl.start = 2 * a->warmup;
@@ -188,9 +189,11 @@ static void pt_thread_1(void* arg) {
   pt_play(1);
 }
 
-static double ours_pingpong_threads(const bench_args_t* a) {
+static double ours_pingpong_threads(const bench_args_t* a,
+                                    bench_stats_t* stats) {
   uv_thread_t t;
 
+  (void) stats;
   memset(&pt, 0, sizeof(pt));
   pt.start = 2 * a->warmup;
   pt.last = 2 * (a->warmup + a->n);
