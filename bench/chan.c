@@ -252,9 +252,8 @@ static double ours_chan_allocs(const bench_args_t* a,
          (double) (c->msgs[1] - c->msgs[0]);
 }
 
-static void chan_metric(const char* name, const char* variant, size_t cap,
-                        int producers, int consumers, unsigned long n,
-                        double goal) {
+static void chan_metric(const bench_metric_t* m, size_t cap, int producers,
+                        int consumers, unsigned long n) {
   bench_args_t a = { 0 };
   bench_stats_t ours;
   bench_stats_t base;
@@ -264,12 +263,12 @@ static void chan_metric(const char* name, const char* variant, size_t cap,
   a.capacity = cap;
   a.producers = producers;
   a.consumers = consumers;
-  r = bench_row(name, variant, "M msg/s");
+  r = bench_row(m->name, "", m->unit);
   r->ours_label = "uvev_chan_send_sync -> uvev_chan_recv + try_recv drain";
   r->base_label = "mutex ring + condvar backpressure + uv_async_send per "
                   "message, drain all per callback";
   bench_compare(r, ours_chan, base_chan_mutex_ring, &a, bench_cfg.reps);
-  bench_goal_min(r, r->ratio, goal, "ratio");
+  bench_goal(r, &m->goal, r->ratio);
   ours = bench_stats_median(r, 1);
   base = bench_stats_median(r, 0);
   snprintf(r->note, sizeof(r->note),
@@ -279,20 +278,19 @@ static void chan_metric(const char* name, const char* variant, size_t cap,
            base.consumer_cpu_ns, ours.writes_per_1k, base.writes_per_1k);
 }
 
-void bench_chan_thread_to_loop(void) {
-  chan_metric("chan_thread_to_loop", "", 1024, 1, 1,
-              bench_size(10000000, 20000), 5);
+void bench_chan_thread_to_loop(const bench_metric_t* m) {
+  chan_metric(m, 1024, 1, 1, bench_size(10000000, 20000));
 }
 
-void bench_chan_mpmc(void) {
-  chan_metric("chan_mpmc", "", 1024, 2, 2, bench_size(10000000, 20000), 3);
+void bench_chan_mpmc(const bench_metric_t* m) {
+  chan_metric(m, 1024, 2, 2, bench_size(10000000, 20000));
 }
 
-void bench_chan_cap16(void) {
-  chan_metric("chan_cap16", "", 16, 1, 1, bench_size(2000000, 5000), 3);
+void bench_chan_cap16(const bench_metric_t* m) {
+  chan_metric(m, 16, 1, 1, bench_size(2000000, 5000));
 }
 
-void bench_allocs_per_msg(void) {
+void bench_allocs_per_msg(const bench_metric_t* m) {
   static const size_t caps[] = { 16, 1024 };
   bench_args_t a = { 0 };
   bench_row_t* r;
@@ -307,7 +305,7 @@ void bench_allocs_per_msg(void) {
     a.consumers = 1;
     a.count_allocs = 1;
     snprintf(variant, sizeof(variant), "capacity %zu", caps[i]);
-    r = bench_row("allocs_per_msg", variant, "allocs/msg");
+    r = bench_row(m->name, variant, m->unit);
     r->counted = 1;
     r->ours_label = "malloc+calloc+realloc in the process, 1 thread -> 1 "
                     "loop";
@@ -318,7 +316,7 @@ void bench_allocs_per_msg(void) {
       continue;
     }
     bench_compare(r, ours_chan_allocs, NULL, &a, bench_cfg.reps);
-    bench_goal_max(r, r->ours_med, 0, "ours");
+    bench_goal(r, &m->goal, r->ours_med);
     snprintf(r->note, sizeof(r->note),
              "last repetition: %lu allocations (%lu by libuv) over %lu "
              "messages",

@@ -255,18 +255,14 @@ void bench_compare(bench_row_t* row, bench_side_fn ours, bench_side_fn base,
   bench_finish(row);
 }
 
-void bench_goal_max(bench_row_t* row, double check, double limit,
-                    const char* what) {
-  row->check = check;
-  row->met = check <= limit;
-  snprintf(row->goal, sizeof(row->goal), "%s <= %g", what, limit);
-}
+void bench_goal(bench_row_t* row, const bench_goal_t* goal, double check) {
+  int at_most;
 
-void bench_goal_min(bench_row_t* row, double check, double limit,
-                    const char* what) {
+  at_most = goal->bound == BENCH_AT_MOST;
   row->check = check;
-  row->met = check >= limit;
-  snprintf(row->goal, sizeof(row->goal), "%s >= %g", what, limit);
+  row->met = at_most ? check <= goal->limit : check >= goal->limit;
+  snprintf(row->goal, sizeof(row->goal), "%s %s %g", goal->of,
+           at_most ? "<=" : ">=", goal->limit);
 }
 
 /* ---- machine description ------------------------------------------------- */
@@ -493,21 +489,21 @@ void bench_begin(int series) {
   cpu_sample(&run_start);
 }
 
-void bench_run_metric(const char* name, void (*run)(void)) {
+void bench_run_metric(const bench_metric_t* m) {
   cpu_sample_t before;
   cpu_sample_t after;
   int first;
   int i;
 
-  current = name;
+  current = m->name;
   first = nrows;
   cpu_sample(&before);
-  run();
+  m->run(m);
   cpu_sample(&after);
   for (i = first; i < nrows; i++)
     rows[i].others = cpu_others(&before, &after);
   if (!bench_cfg.short_run && isatty(2))
-    fprintf(stderr, "uvev-bench: %s done\n", name);
+    fprintf(stderr, "uvev-bench: %s done\n", m->name);
 }
 
 void bench_end_series(void) {

@@ -66,6 +66,28 @@ typedef struct {
   int counted;              /* a count, not a timing: noise cannot move it */
 } bench_row_t;
 
+/* A metric's goal: `of` (the ratio, ours, or what else the metric computes)
+ * at most or at least `limit`. */
+typedef enum { BENCH_AT_MOST, BENCH_AT_LEAST } bench_bound_t;
+
+typedef struct {
+  const char* of;           /* NULL: the metric is informational */
+  bench_bound_t bound;
+  double limit;
+} bench_goal_t;
+
+/* One metric, as main.c lists it: the one place that names and describes
+ * it. Its run function adds its rows, with this name and unit, and tests
+ * this goal. */
+typedef struct bench_metric_s bench_metric_t;
+struct bench_metric_s {
+  const char* name;
+  const char* unit;
+  const char* what;         /* one line, for --help */
+  bench_goal_t goal;
+  void (*run)(const bench_metric_t* m);
+};
+
 typedef struct {
   int short_run;            /* --short: tiny sizes, only proves it works */
   int reps;                 /* repetitions per side */
@@ -90,10 +112,8 @@ void bench_compare(bench_row_t* row, bench_side_fn ours, bench_side_fn base,
 void bench_sample(bench_row_t* row, int ours, bench_side_fn fn,
                   const bench_args_t* a, int rep);
 void bench_finish(bench_row_t* row);
-void bench_goal_max(bench_row_t* row, double check, double limit,
-                    const char* what);
-void bench_goal_min(bench_row_t* row, double check, double limit,
-                    const char* what);
+/* Tests the goal on `check`, the value of goal->of for this row. */
+void bench_goal(bench_row_t* row, const bench_goal_t* goal, double check);
 double bench_median(const double* v, int n);
 /* The median of each field of one side's stats over the row's repetitions. */
 bench_stats_t bench_stats_median(const bench_row_t* row, int ours);
@@ -123,9 +143,9 @@ void bench_harness_init(void);
 /* The header (a table's two lines, none for --json; a series' comment line)
  * and the start of the run's CPU accounting. */
 void bench_begin(int series);
-/* Runs one metric's function, the watchdog naming it, and charges the CPU
- * that others took meanwhile to the rows it added. */
-void bench_run_metric(const char* name, void (*run)(void));
+/* Runs one metric, the watchdog naming it, and charges the CPU that others
+ * took meanwhile to the rows it added. */
+void bench_run_metric(const bench_metric_t* m);
 /* A series' last line: what others took of the machine. */
 void bench_end_series(void);
 /* The table or the JSON document, and the summary. */

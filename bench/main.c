@@ -18,31 +18,37 @@
 #include "harness.h"
 #include "metrics.h"
 
-typedef struct {
-  const char* name;
-  void (*run)(void);
-  const char* what;
-} metric_t;
-
-static const metric_t metrics[] = {
-  { "notify_empty", bench_notify_empty,
-    "ns per uvev_notify with no waiter vs seq_cst fence + relaxed load" },
-  { "pingpong_loops", bench_pingpong_loops,
-    "round trip between two loops on two threads vs raw uv_async_t" },
-  { "pingpong_threads", bench_pingpong_threads,
-    "round trip between two blocked threads vs pthread mutex+condvar" },
-  { "chan_thread_to_loop", bench_chan_thread_to_loop,
-    "1 thread -> 1 loop, capacity 1024 vs mutex ring + uv_async_send" },
-  { "chan_mpmc", bench_chan_mpmc,
-    "2 threads -> 2 loops, capacity 1024 vs the same hand-written queue" },
-  { "chan_cap16", bench_chan_cap16,
-    "1 thread -> 1 loop, capacity 16 vs the same hand-written queue" },
-  { "wake_scaling", bench_wake_scaling,
-    "cost per wake with 1, 100, 10000 pending waits vs a uv_async_t each" },
-  { "notify_all_syscalls", bench_notify_all_syscalls,
-    "eventfd writes to wake 1000 waits on one loop vs a uv_async_t each" },
-  { "allocs_per_msg", bench_allocs_per_msg,
-    "heap allocations per channel message in the steady state" },
+/* Every metric, in the order they run: its name, unit, one-line summary
+ * (--help) and goal. bench/check_docs.py holds bench/README.md and
+ * README.md to these names. */
+static const bench_metric_t metrics[] = {
+  { "notify_empty", "ns/op",
+    "ns per uvev_notify with no waiter vs seq_cst fence + relaxed load",
+    { "ratio", BENCH_AT_MOST, 1.2 }, bench_notify_empty },
+  { "pingpong_loops", "us/trip",
+    "round trip between two loops on two threads vs raw uv_async_t",
+    { "ratio", BENCH_AT_MOST, 1.10 }, bench_pingpong_loops },
+  { "pingpong_threads", "us/trip",
+    "round trip between two blocked threads vs pthread mutex+condvar",
+    { "ratio", BENCH_AT_MOST, 1.10 }, bench_pingpong_threads },
+  { "chan_thread_to_loop", "M msg/s",
+    "1 thread -> 1 loop, capacity 1024 vs mutex ring + uv_async_send",
+    { "ratio", BENCH_AT_LEAST, 5 }, bench_chan_thread_to_loop },
+  { "chan_mpmc", "M msg/s",
+    "2 threads -> 2 loops, capacity 1024 vs the same hand-written queue",
+    { "ratio", BENCH_AT_LEAST, 3 }, bench_chan_mpmc },
+  { "chan_cap16", "M msg/s",
+    "1 thread -> 1 loop, capacity 16 vs the same hand-written queue",
+    { "ratio", BENCH_AT_LEAST, 3 }, bench_chan_cap16 },
+  { "wake_scaling", "us/wake",
+    "cost per wake with 1, 100, 10000 pending waits vs a uv_async_t each",
+    { "ours / ours at 1", BENCH_AT_MOST, 1.5 }, bench_wake_scaling },
+  { "notify_all_syscalls", "writes",
+    "eventfd writes to wake 1000 waits on one loop vs a uv_async_t each",
+    { "ours", BENCH_AT_MOST, 1 }, bench_notify_all_syscalls },
+  { "allocs_per_msg", "allocs/msg",
+    "heap allocations per channel message in the steady state",
+    { "ours", BENCH_AT_MOST, 0 }, bench_allocs_per_msg },
 };
 
 #define NMETRICS (sizeof(metrics) / sizeof(metrics[0]))
@@ -135,7 +141,7 @@ int main(int argc, char** argv) {
   bench_begin(0);
   for (i = 0; i < NMETRICS; i++)
     if (only == NULL || strcmp(metrics[i].name, only) == 0)
-      bench_run_metric(metrics[i].name, metrics[i].run);
+      bench_run_metric(&metrics[i]);
   bench_end();
   return 0;
 }

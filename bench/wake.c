@@ -183,7 +183,7 @@ static void wk_compare(bench_row_t** rows, const unsigned int* pending,
     bench_finish(rows[k]);
 }
 
-void bench_wake_scaling(void) {
+void bench_wake_scaling(const bench_metric_t* m) {
   static const unsigned int pending[] = { 1, 100, 10000 };
   bench_row_t* rows[3];
   bench_stats_t ours;
@@ -193,7 +193,7 @@ void bench_wake_scaling(void) {
 
   for (k = 0; k < 3; k++) {
     snprintf(variant, sizeof(variant), "%u pending", pending[k]);
-    rows[k] = bench_row("wake_scaling", variant, "us/wake");
+    rows[k] = bench_row(m->name, variant, m->unit);
     rows[k]->ours_label = "round trip: notify one of the loop's waits, its "
                           "callback acknowledges; one waker for every wait";
     rows[k]->base_label = "the same with one uv_async_t per waiter (the one "
@@ -207,8 +207,7 @@ void bench_wake_scaling(void) {
              "the loop thread's CPU per wake (median): ours %.3g us, "
              "baseline %.3g us", ours.loop_cpu_us, base.loop_cpu_us);
   }
-  bench_goal_max(rows[2], rows[2]->ours_med / rows[0]->ours_med, 1.5,
-                 "ours / ours at 1");
+  bench_goal(rows[2], &m->goal, rows[2]->ours_med / rows[0]->ours_med);
 }
 
 void bench_series_wake_scaling(void) {
@@ -311,7 +310,7 @@ static double ours_notify_all(const bench_args_t* a,
   return (double) writes;
 }
 
-void bench_notify_all_syscalls(void) {
+void bench_notify_all_syscalls(const bench_metric_t* m) {
   bench_args_t a = { 0 };
   bench_row_t* r;
   double lo;
@@ -319,7 +318,7 @@ void bench_notify_all_syscalls(void) {
   int i;
 
   a.pending = 1000;
-  r = bench_row("notify_all_syscalls", "1000 waits", "writes");
+  r = bench_row(m->name, "1000 waits", m->unit);
   r->counted = 1;
   r->ours_label = "uvev_notify_all on one event, 1000 loop waits";
   r->base_label = "uv_async_send on 1000 uv_async_t";
@@ -330,7 +329,7 @@ void bench_notify_all_syscalls(void) {
   }
   bench_compare(r, ours_notify_all, base_notify_all_async_each, &a,
                 bench_cfg.reps);
-  bench_goal_max(r, r->ours_med, 1, "ours");
+  bench_goal(r, &m->goal, r->ours_med);
   lo = hi = r->ours[0];
   for (i = 1; i < r->nreps; i++) {
     lo = r->ours[i] < lo ? r->ours[i] : lo;
