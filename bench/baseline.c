@@ -5,13 +5,17 @@
  *   fence_floor        the seq_cst fence + relaxed load any eventcount's
  *                      notify needs, inline, with the cheapest x86 fence
  *   fence_compiled     the same with atomic_thread_fence() as compiled
+ *   fence_call         the floor's fence and load in a function called
+ *                      through a pointer: what a call alone adds
  *   pingpong_async     two loops, one uv_async_t each, bouncing a wake-up
  *   pingpong_condvar   two threads, one pthread mutex and a condvar each
  *   chan_mutex_ring    producer threads -> loops: a mutex-protected ring,
  *                      condvar backpressure, uv_async_send per message, each
  *                      async callback draining everything (the pattern of
  *                      Node's napi_threadsafe_function)
- *   wake_async_each    one uv_async_t per waiter on one loop
+ *   wake_async_each    one uv_async_t per waiter on one loop, the driver
+ *                      waking the first
+ *   notify_all_async_each  the same handles, uv_async_send on every one
  *
  * pthread primitives are used directly (default attributes): the fastest a
  * libuv user could pick (uv_mutex_t is the same mutex behind a call).

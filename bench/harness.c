@@ -183,6 +183,8 @@ bench_row_t* bench_row(const char* name, const char* variant,
 static void run_side(bench_row_t* row, bench_side_fn fn, const char* side,
                      const bench_args_t* a, bench_stats_t* stats,
                      double* out) {
+  /* A side sets only what it measures: the rest must read as not measured,
+   * not as what an earlier repetition left. */
   static const bench_stats_t unmeasured = { NAN, NAN, NAN, NAN };
   char what[128];
   double v;
@@ -258,6 +260,8 @@ void bench_compare(bench_row_t* row, bench_side_fn ours, bench_side_fn base,
 void bench_goal(bench_row_t* row, const bench_goal_t* goal, double check) {
   int at_most;
 
+  if (goal->of == NULL)
+    return;  /* informational: the row keeps met = -1 and no goal */
   at_most = goal->bound == BENCH_AT_MOST;
   row->check = check;
   row->met = at_most ? check <= goal->limit : check >= goal->limit;
@@ -399,62 +403,54 @@ static void json_samples(const double* v, int n, int has) {
   putchar(']');
 }
 
+/* One member, after `sep`: "key": value; a NULL string is null. */
+static void json_str_member(const char* sep, const char* key, const char* s) {
+  printf("%s\"%s\": ", sep, key);
+  if (s != NULL)
+    json_string(s);
+  else
+    printf("null");
+}
+
+static void json_num_member(const char* sep, const char* key, double v) {
+  printf("%s\"%s\": ", sep, key);
+  json_number(v);
+}
+
 static void print_json(int failed_goals) {
   bench_row_t* r;
   int i;
 
-  printf("{\n  \"machine\": {\"nproc\": %u, \"cpu\": ",
-         uv_available_parallelism());
-  json_string(cpu_model);
-  printf(", \"kernel\": ");
-  json_string(kernel);
-  printf(", \"libuv\": ");
-  json_string(uv_version_string());
-  printf(", \"compiler\": ");
-  json_string(compiler);
-  printf(", \"loadavg_start\": %.2f, \"loadavg_end\": %.2f, "
-         "\"others_cpu_percent\": ", load_start[0], load_end[0]);
-  json_number(run_others);
+  printf("{\n  \"machine\": {\"nproc\": %u", uv_available_parallelism());
+  json_str_member(", ", "cpu", cpu_model);
+  json_str_member(", ", "kernel", kernel);
+  json_str_member(", ", "libuv", uv_version_string());
+  json_str_member(", ", "compiler", compiler);
+  printf(", \"loadavg_start\": %.2f, \"loadavg_end\": %.2f", load_start[0],
+         load_end[0]);
+  json_num_member(", ", "others_cpu_percent", run_others);
   printf("},\n");
   printf("  \"short\": %s, \"reps\": %d,\n  \"rows\": [\n",
          bench_cfg.short_run ? "true" : "false", bench_cfg.reps);
   for (i = 0; i < nrows; i++) {
     r = &rows[i];
-    printf("    {\"name\": ");
-    json_string(r->name);
-    printf(", \"variant\": ");
-    json_string(r->variant);
-    printf(", \"unit\": ");
-    json_string(r->unit);
-    printf(", \"ours_label\": ");
-    json_string(r->ours_label);
-    printf(", \"baseline_label\": ");
-    if (r->base_label != NULL)
-      json_string(r->base_label);
-    else
-      printf("null");
-    printf(",\n     \"ours\": ");
-    json_number(r->ours_med);
-    printf(", \"baseline\": ");
-    json_number(r->base_med);
-    printf(", \"ratio\": ");
-    json_number(r->ratio);
-    printf(", \"goal\": ");
-    if (r->goal[0] != '\0')
-      json_string(r->goal);
-    else
-      printf("null");
-    printf(", \"check\": ");
-    json_number(r->check);
+    json_str_member("    {", "name", r->name);
+    json_str_member(", ", "variant", r->variant);
+    json_str_member(", ", "unit", r->unit);
+    json_str_member(", ", "ours_label", r->ours_label);
+    json_str_member(", ", "baseline_label", r->base_label);
+    json_num_member(",\n     ", "ours", r->ours_med);
+    json_num_member(", ", "baseline", r->base_med);
+    json_num_member(", ", "ratio", r->ratio);
+    json_str_member(", ", "goal", r->goal[0] != '\0' ? r->goal : NULL);
+    json_num_member(", ", "check", r->check);
     printf(", \"met\": %s", r->met < 0 ? "null" : r->met ? "true" : "false");
-    printf(", \"others_cpu_percent\": ");
-    json_number(r->others);
+    json_num_member(", ", "others_cpu_percent", r->others);
     printf(",\n     \"ours_samples\": ");
     json_samples(r->ours, r->nreps, r->has_ours);
     printf(", \"baseline_samples\": ");
     json_samples(r->base, r->nreps, r->has_base);
-    printf(", \"note\": ");
-    json_string(r->note);
+    json_str_member(", ", "note", r->note);
     printf("}%s\n", i + 1 < nrows ? "," : "");
   }
   printf("  ],\n  \"missed\": %d\n}\n", failed_goals);
