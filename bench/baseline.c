@@ -5,13 +5,17 @@
  *   fence_floor        the seq_cst fence + relaxed load any eventcount's
  *                      notify needs, inline, with the cheapest x86 fence
  *   fence_compiled     the same with atomic_thread_fence() as compiled
+ *   fence_call         the floor's fence and load in a function called
+ *                      through a pointer: what a call alone adds
  *   pingpong_async     two loops, one uv_async_t each, bouncing a wake-up
  *   pingpong_condvar   two threads, one pthread mutex and a condvar each
  *   chan_mutex_ring    producer threads -> loops: a mutex-protected ring,
  *                      condvar backpressure, uv_async_send per message, each
  *                      async callback draining everything (the pattern of
  *                      Node's napi_threadsafe_function)
- *   wake_async_each    one uv_async_t per waiter on one loop
+ *   wake_async_each    one uv_async_t per waiter on one loop, the driver
+ *                      waking the first
+ *   notify_all_async_each  the same handles, uv_async_send on every one
  *
  * pthread primitives are used directly (default attributes): the fastest a
  * libuv user could pick (uv_mutex_t is the same mutex behind a call).
@@ -20,7 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench.h"
+#include "baseline.h"
+#include "counters.h"
+#include "harness.h"
 
 /* ---- fence_floor, fence_compiled ----------------------------------------- */
 
@@ -45,12 +51,13 @@ static inline void floor_fence(void) {
 #endif
 }
 
-double base_fence_floor(const bench_args_t* a) {
+double base_fence_floor(const bench_args_t* a, bench_stats_t* stats) {
   unsigned long slow;
   unsigned long i;
   uint64_t t0;
   uint64_t t1;
 
+  (void) stats;
   slow = 0;
   for (i = 0; i < a->warmup; i++) {
     /* seq_cst fence: pairs with a waiter's fence (none here). */
@@ -91,7 +98,7 @@ __attribute__((noinline)) static int floor_notify_call(const int* is_empty) {
   return !__atomic_load_n(is_empty, __ATOMIC_RELAXED);
 }
 
-double base_fence_call(const bench_args_t* a) {
+double base_fence_call(const bench_args_t* a, bench_stats_t* stats) {
   int (*volatile fn)(const int*) = floor_notify_call;
   int (*call)(const int*);
   unsigned long slow;
@@ -99,6 +106,7 @@ double base_fence_call(const bench_args_t* a) {
   uint64_t t0;
   uint64_t t1;
 
+  (void) stats;
   /* Through a pointer read once, so that the call stays a call. */
   call = fn;
   slow = 0;
@@ -126,12 +134,13 @@ double base_fence_call(const bench_args_t* a) {
 # define compiled_fence() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #endif
 
-double base_fence_compiled(const bench_args_t* a) {
+double base_fence_compiled(const bench_args_t* a, bench_stats_t* stats) {
   unsigned long slow;
   unsigned long i;
   uint64_t t0;
   uint64_t t1;
 
+  (void) stats;
   slow = 0;
   for (i = 0; i < a->warmup; i++) {
     /* seq_cst fence: pairs with a waiter's fence (none here). */
@@ -207,9 +216,10 @@ static void pa_thread_b(void* arg) {
     bench_fail("pingpong_async: loop B not closed");
 }
 
-double base_pingpong_async(const bench_args_t* a) {
+double base_pingpong_async(const bench_args_t* a, bench_stats_t* stats) {
   uv_thread_t tb;
 
+  (void) stats;
   memset(&pa, 0, sizeof(pa));
   pa.warmup = a->warmup > 0 ? a->warmup : 1;
   pa.n = a->n;
@@ -265,9 +275,10 @@ static void pc_thread_1(void* arg) {
   pc_play(1);
 }
 
-double base_pingpong_condvar(const bench_args_t* a) {
+double base_pingpong_condvar(const bench_args_t* a, bench_stats_t* stats) {
   uv_thread_t t;
 
+  (void) stats;
   memset(&pc, 0, sizeof(pc));
   if (pthread_mutex_init(&pc.mu, NULL) != 0 ||
       pthread_cond_init(&pc.cond[0], NULL) != 0 ||
@@ -401,7 +412,7 @@ static void mr_consume(void* arg) {
   c->cpu = bench_thread_cpu_ns() - c->cpu;
 }
 
-double base_chan_mutex_ring(const bench_args_t* a) {
+double base_chan_mutex_ring(const bench_args_t* a, bench_stats_t* stats) {
   mr_consumer_t* c;
   uint64_t expect;
   uint64_t sum;
@@ -475,9 +486,9 @@ double base_chan_mutex_ring(const bench_args_t* a) {
   }
   bench_count_writes(0);
   writes = bench_writes() - writes;
-  bench_extra[0] = (double) writes * 1e3 / (double) received;
-  bench_extra[1] = (double) pcpu / (double) received;
-  bench_extra[2] = (double) ccpu / (double) received;
+  stats->writes_per_1k = (double) writes * 1e3 / (double) received;
+  stats->producer_cpu_ns = (double) pcpu / (double) received;
+  stats->consumer_cpu_ns = (double) ccpu / (double) received;
   expect = 0;
   for (k = 0; k < mr.nproducers; k++)
     for (i = 0; i < mr.per_producer; i++)
@@ -582,7 +593,7 @@ static void wa_teardown(uv_thread_t* t) {
   free(wa.handles);
 }
 
-double base_wake_async_each(const bench_args_t* a) {
+double base_wake_async_each(const bench_args_t* a, bench_stats_t* stats) {
   uv_thread_t t;
   unsigned long i;
   uint64_t t0;
@@ -609,16 +620,19 @@ double base_wake_async_each(const bench_args_t* a) {
   __atomic_store_n(&wa.seq, WA_STOP, __ATOMIC_RELEASE);
   uv_async_send(&wa.handles[0]);
   wa_teardown(&t);
-  bench_extra[0] = (double) (wa.cpu[1] - wa.cpu[0]) / 1e3 / (double) a->n;
+  stats->loop_cpu_us = (double) (wa.cpu[1] - wa.cpu[0]) / 1e3 /
+                       (double) a->n;
   return (double) (t1 - t0) / 1e3 / (double) a->n;
 }
 
-double base_notify_all_async_each(const bench_args_t* a) {
+double base_notify_all_async_each(const bench_args_t* a,
+                                  bench_stats_t* stats) {
   uv_thread_t t;
   unsigned long before;
   unsigned long writes;
   unsigned int i;
 
+  (void) stats;
   wa_setup(a->pending, wa_on_all, wa_on_all);
   if (uv_thread_create(&t, wa_loop_thread, NULL) != 0)
     bench_fail("wake_async_each: thread");

@@ -15,7 +15,10 @@
 
 #include <uvev.h>
 
-#include "bench.h"
+#include "baseline.h"
+#include "counters.h"
+#include "harness.h"
+#include "metrics.h"
 
 #define CH_MAX 4
 
@@ -141,8 +144,9 @@ static void ch_consume(void* arg) {
     bench_fail("chan: loop not closed");
 }
 
-/* Runs one repetition; returns the elapsed ns, or 0 on failure. */
-static uint64_t ch_run(const bench_args_t* a) {
+/* Runs one repetition and fills the channel fields of stats; returns the
+ * elapsed ns. */
+static uint64_t ch_run(const bench_args_t* a, bench_stats_t* stats) {
   ch_consumer_t* c;
   uint64_t expect;
   uint64_t sum;
@@ -207,9 +211,9 @@ static uint64_t ch_run(const bench_args_t* a) {
   }
   bench_count_writes(0);
   writes = bench_writes() - writes;
-  bench_extra[0] = (double) writes * 1e3 / (double) received;
-  bench_extra[1] = (double) pcpu / (double) received;
-  bench_extra[2] = (double) ccpu / (double) received;
+  stats->writes_per_1k = (double) writes * 1e3 / (double) received;
+  stats->producer_cpu_ns = (double) pcpu / (double) received;
+  stats->consumer_cpu_ns = (double) ccpu / (double) received;
   expect = 0;
   for (k = 0; k < ch.nproducers; k++)
     for (i = 0; i < ch.per_producer; i++)
@@ -227,19 +231,20 @@ static uint64_t ch_run(const bench_args_t* a) {
 }
 
 /* M messages per second. */
-double ours_chan(const bench_args_t* a) {
+static double ours_chan(const bench_args_t* a, bench_stats_t* stats) {
   uint64_t ns;
 
-  ns = ch_run(a);
+  ns = ch_run(a, stats);
   return (double) (ch.per_producer * (unsigned long) ch.nproducers) /
          ((double) ns / 1e3);
 }
 
 /* Heap allocations per message between the window's ends. */
-static double ours_chan_allocs(const bench_args_t* a) {
+static double ours_chan_allocs(const bench_args_t* a,
+                               bench_stats_t* stats) {
   ch_consumer_t* c;
 
-  ch_run(a);
+  ch_run(a, stats);
   c = &ch.consumers[0];
   if (c->snaps < 2 || c->msgs[1] <= c->msgs[0])
     bench_fail("allocs_per_msg: no steady-state window");
@@ -247,47 +252,45 @@ static double ours_chan_allocs(const bench_args_t* a) {
          (double) (c->msgs[1] - c->msgs[0]);
 }
 
-static void chan_metric(const char* name, const char* variant, size_t cap,
-                        int producers, int consumers, unsigned long n,
-                        double goal) {
+static void chan_metric(const bench_metric_t* m, size_t cap, int producers,
+                        int consumers, unsigned long n) {
   bench_args_t a = { 0 };
+  bench_stats_t ours;
+  bench_stats_t base;
   bench_row_t* r;
 
   a.n = n;
   a.capacity = cap;
   a.producers = producers;
   a.consumers = consumers;
-  r = bench_row(name, variant, "M msg/s");
+  r = bench_row(m->name, "", m->unit);
   r->ours_label = "uvev_chan_send_sync -> uvev_chan_recv + try_recv drain";
   r->base_label = "mutex ring + condvar backpressure + uv_async_send per "
                   "message, drain all per callback";
   bench_compare(r, ours_chan, base_chan_mutex_ring, &a, bench_cfg.reps);
-  bench_goal_min(r, r->ratio, goal, "ratio");
+  bench_goal(r, &m->goal, r->ratio);
+  ours = bench_stats_median(r, 1);
+  base = bench_stats_median(r, 0);
   snprintf(r->note, sizeof(r->note),
            "CPU ns/msg producers+consumers: ours %.4g+%.4g, baseline "
            "%.4g+%.4g; eventfd writes/1000 msgs: ours %.3g, baseline %.3g",
-           bench_median(r->ours_extra[1], r->nreps),
-           bench_median(r->ours_extra[2], r->nreps),
-           bench_median(r->base_extra[1], r->nreps),
-           bench_median(r->base_extra[2], r->nreps),
-           bench_median(r->ours_extra[0], r->nreps),
-           bench_median(r->base_extra[0], r->nreps));
+           ours.producer_cpu_ns, ours.consumer_cpu_ns, base.producer_cpu_ns,
+           base.consumer_cpu_ns, ours.writes_per_1k, base.writes_per_1k);
 }
 
-void bench_chan_thread_to_loop(void) {
-  chan_metric("chan_thread_to_loop", "", 1024, 1, 1,
-              bench_size(10000000, 20000), 5);
+void bench_chan_thread_to_loop(const bench_metric_t* m) {
+  chan_metric(m, 1024, 1, 1, bench_size(10000000, 20000));
 }
 
-void bench_chan_mpmc(void) {
-  chan_metric("chan_mpmc", "", 1024, 2, 2, bench_size(10000000, 20000), 3);
+void bench_chan_mpmc(const bench_metric_t* m) {
+  chan_metric(m, 1024, 2, 2, bench_size(10000000, 20000));
 }
 
-void bench_chan_cap16(void) {
-  chan_metric("chan_cap16", "", 16, 1, 1, bench_size(2000000, 5000), 3);
+void bench_chan_cap16(const bench_metric_t* m) {
+  chan_metric(m, 16, 1, 1, bench_size(2000000, 5000));
 }
 
-void bench_allocs_per_msg(void) {
+void bench_allocs_per_msg(const bench_metric_t* m) {
   static const size_t caps[] = { 16, 1024 };
   bench_args_t a = { 0 };
   bench_row_t* r;
@@ -302,7 +305,7 @@ void bench_allocs_per_msg(void) {
     a.consumers = 1;
     a.count_allocs = 1;
     snprintf(variant, sizeof(variant), "capacity %zu", caps[i]);
-    r = bench_row("allocs_per_msg", variant, "allocs/msg");
+    r = bench_row(m->name, variant, m->unit);
     r->counted = 1;
     r->ours_label = "malloc+calloc+realloc in the process, 1 thread -> 1 "
                     "loop";
@@ -313,7 +316,7 @@ void bench_allocs_per_msg(void) {
       continue;
     }
     bench_compare(r, ours_chan_allocs, NULL, &a, bench_cfg.reps);
-    bench_goal_max(r, r->ours_med, 0, "ours");
+    bench_goal(r, &m->goal, r->ours_med);
     snprintf(r->note, sizeof(r->note),
              "last repetition: %lu allocations (%lu by libuv) over %lu "
              "messages",

@@ -10,7 +10,9 @@
 
 #include <uvev.h>
 
-#include "bench.h"
+#include "baseline.h"
+#include "harness.h"
+#include "metrics.h"
 
 #define PP_STOP ((unsigned long) -1)
 
@@ -97,9 +99,10 @@ static void pl_thread_1(void* arg) {
   pl_finish(&pl.side[1]);
 }
 
-static double ours_pingpong_loops(const bench_args_t* a) {
+static double ours_pingpong_loops(const bench_args_t* a, bench_stats_t* stats) {
   uv_thread_t t;
 
+  (void) stats;
   memset(&pl, 0, sizeof(pl));
   pl.side[1].me = 1;
   pl.start = 2 * a->warmup;
@@ -124,18 +127,18 @@ static double ours_pingpong_loops(const bench_args_t* a) {
   return (double) (pl.t1 - pl.t0) / 1e3 / (double) a->n;
 }
 
-void bench_pingpong_loops(void) {
+void bench_pingpong_loops(const bench_metric_t* m) {
   bench_args_t a = { 0 };
   bench_row_t* r;
 
   a.n = bench_size(10000, 20);
   a.warmup = bench_size(500, 2);
-  r = bench_row("pingpong_loops", "", "us/trip");
+  r = bench_row(m->name, "", m->unit);
   r->ours_label = "two loops, uvev_wait + uvev_notify_one on two events";
   r->base_label = "two loops, uv_async_send on one uv_async_t each";
   bench_compare(r, ours_pingpong_loops, base_pingpong_async, &a,
                 bench_cfg.reps);
-  bench_goal_max(r, r->ratio, 1.10, "ratio");
+  bench_goal(r, &m->goal, r->ratio);
 }
 
 /* ---- pingpong_threads ---------------------------------------------------- */
@@ -186,9 +189,11 @@ static void pt_thread_1(void* arg) {
   pt_play(1);
 }
 
-static double ours_pingpong_threads(const bench_args_t* a) {
+static double ours_pingpong_threads(const bench_args_t* a,
+                                    bench_stats_t* stats) {
   uv_thread_t t;
 
+  (void) stats;
   memset(&pt, 0, sizeof(pt));
   pt.start = 2 * a->warmup;
   pt.last = 2 * (a->warmup + a->n);
@@ -207,16 +212,16 @@ static double ours_pingpong_threads(const bench_args_t* a) {
   return (double) (pt.t1 - pt.t0) / 1e3 / (double) a->n;
 }
 
-void bench_pingpong_threads(void) {
+void bench_pingpong_threads(const bench_metric_t* m) {
   bench_args_t a = { 0 };
   bench_row_t* r;
 
   a.n = bench_size(20000, 20);
   a.warmup = bench_size(500, 2);
-  r = bench_row("pingpong_threads", "", "us/trip");
+  r = bench_row(m->name, "", m->unit);
   r->ours_label = "two threads, uvev_wait_sync + uvev_notify_one";
   r->base_label = "two threads, pthread mutex + a condvar each";
   bench_compare(r, ours_pingpong_threads, base_pingpong_condvar, &a,
                 bench_cfg.reps);
-  bench_goal_max(r, r->ratio, 1.10, "ratio");
+  bench_goal(r, &m->goal, r->ratio);
 }

@@ -17,7 +17,10 @@
 
 #include <uvev.h>
 
-#include "bench.h"
+#include "baseline.h"
+#include "counters.h"
+#include "harness.h"
+#include "metrics.h"
 
 #define WK_STOP ((unsigned long) -1)
 
@@ -97,7 +100,7 @@ static void wk_loop_thread(void* arg) {
 }
 
 /* Microseconds per wake-up. */
-double ours_wake(const bench_args_t* a) {
+static double ours_wake(const bench_args_t* a, bench_stats_t* stats) {
   uv_thread_t t;
   unsigned long i;
   uint64_t t0;
@@ -146,7 +149,8 @@ double ours_wake(const bench_args_t* a) {
   uv_sem_destroy(&wk.ready);
   free(wk.idle_ev);
   free(wk.idle_req);
-  bench_extra[0] = (double) (wk.cpu[1] - wk.cpu[0]) / 1e3 / (double) a->n;
+  stats->loop_cpu_us = (double) (wk.cpu[1] - wk.cpu[0]) / 1e3 /
+                       (double) a->n;
   return (double) (t1 - t0) / 1e3 / (double) a->n;
 }
 
@@ -179,34 +183,38 @@ static void wk_compare(bench_row_t** rows, const unsigned int* pending,
     bench_finish(rows[k]);
 }
 
-void bench_wake_scaling(void) {
+void bench_wake_scaling(const bench_metric_t* m) {
   static const unsigned int pending[] = { 1, 100, 10000 };
   bench_row_t* rows[3];
+  bench_stats_t ours;
+  bench_stats_t base;
   char variant[48];
   int k;
 
   for (k = 0; k < 3; k++) {
     snprintf(variant, sizeof(variant), "%u pending", pending[k]);
-    rows[k] = bench_row("wake_scaling", variant, "us/wake");
+    rows[k] = bench_row(m->name, variant, m->unit);
     rows[k]->ours_label = "round trip: notify one of the loop's waits, its "
                           "callback acknowledges; one waker for every wait";
     rows[k]->base_label = "the same with one uv_async_t per waiter (the one "
                           "woken first in libuv's walk)";
   }
   wk_compare(rows, pending, 3, bench_size(3000, 20), bench_cfg.reps);
-  for (k = 0; k < 3; k++)
+  for (k = 0; k < 3; k++) {
+    ours = bench_stats_median(rows[k], 1);
+    base = bench_stats_median(rows[k], 0);
     snprintf(rows[k]->note, sizeof(rows[k]->note),
              "the loop thread's CPU per wake (median): ours %.3g us, "
-             "baseline %.3g us",
-             bench_median(rows[k]->ours_extra[0], rows[k]->nreps),
-             bench_median(rows[k]->base_extra[0], rows[k]->nreps));
-  bench_goal_max(rows[2], rows[2]->ours_med / rows[0]->ours_med, 1.5,
-                 "ours / ours at 1");
+             "baseline %.3g us", ours.loop_cpu_us, base.loop_cpu_us);
+  }
+  bench_goal(rows[2], &m->goal, rows[2]->ours_med / rows[0]->ours_med);
 }
 
 void bench_series_wake_scaling(void) {
   static const unsigned int pending[] = { 1, 10, 100, 1000, 3000, 10000 };
   bench_row_t* rows[6];
+  bench_stats_t ours;
+  bench_stats_t base;
   int k;
 
   for (k = 0; k < 6; k++)
@@ -217,11 +225,12 @@ void bench_series_wake_scaling(void) {
          "ours_loop_cpu_us baseline_loop_cpu_us\n");
   fflush(stdout);
   wk_compare(rows, pending, 6, bench_size(2000, 20), bench_cfg.reps);
-  for (k = 0; k < 6; k++)
+  for (k = 0; k < 6; k++) {
+    ours = bench_stats_median(rows[k], 1);
+    base = bench_stats_median(rows[k], 0);
     printf("%u %.4g %.4g %.4g %.4g\n", pending[k], rows[k]->ours_med,
-           rows[k]->base_med,
-           bench_median(rows[k]->ours_extra[0], rows[k]->nreps),
-           bench_median(rows[k]->base_extra[0], rows[k]->nreps));
+           rows[k]->base_med, ours.loop_cpu_us, base.loop_cpu_us);
+  }
 }
 
 /* ---- notify_all_syscalls ------------------------------------------------- */
@@ -267,11 +276,13 @@ static void na_loop_thread(void* arg) {
 }
 
 /* write() calls made while waking every wait. */
-static double ours_notify_all(const bench_args_t* a) {
+static double ours_notify_all(const bench_args_t* a,
+                              bench_stats_t* stats) {
   uv_thread_t t;
   unsigned long before;
   unsigned long writes;
 
+  (void) stats;
   memset(&na, 0, sizeof(na));
   na.n = a->pending;
   na.reqs = calloc(na.n, sizeof(*na.reqs));
@@ -299,7 +310,7 @@ static double ours_notify_all(const bench_args_t* a) {
   return (double) writes;
 }
 
-void bench_notify_all_syscalls(void) {
+void bench_notify_all_syscalls(const bench_metric_t* m) {
   bench_args_t a = { 0 };
   bench_row_t* r;
   double lo;
@@ -307,7 +318,7 @@ void bench_notify_all_syscalls(void) {
   int i;
 
   a.pending = 1000;
-  r = bench_row("notify_all_syscalls", "1000 waits", "writes");
+  r = bench_row(m->name, "1000 waits", m->unit);
   r->counted = 1;
   r->ours_label = "uvev_notify_all on one event, 1000 loop waits";
   r->base_label = "uv_async_send on 1000 uv_async_t";
@@ -318,7 +329,7 @@ void bench_notify_all_syscalls(void) {
   }
   bench_compare(r, ours_notify_all, base_notify_all_async_each, &a,
                 bench_cfg.reps);
-  bench_goal_max(r, r->ours_med, 1, "ours");
+  bench_goal(r, &m->goal, r->ours_med);
   lo = hi = r->ours[0];
   for (i = 1; i < r->nreps; i++) {
     lo = r->ours[i] < lo ? r->ours[i] : lo;

@@ -1,14 +1,15 @@
-/* bench.h: what the files of uvev-bench share: the run configuration, the
- * result rows the harness prints, the interleaved comparison driver, the
- * system-call and allocation counters, and each metric's entry point.
+/* harness.h: the harness of uvev-bench (harness.c): the run configuration,
+ * the result rows, the interleaved comparison of two sides, goals and
+ * medians, the watchdog, and the printers. The metric files and baseline.c
+ * build on it; it knows nothing of them.
  *
  * A metric compares "ours" (uvev) with a "baseline" (what a libuv user writes
  * by hand, baseline.c). Each side is a function that sets up, measures one
- * repetition and returns one number; the harness (main.c) alternates the two
- * sides, repetition by repetition, and keeps the medians.
+ * repetition and returns one number; the harness alternates the two sides,
+ * repetition by repetition, and keeps the medians.
  */
-#ifndef UVEV_BENCH_H_
-#define UVEV_BENCH_H_
+#ifndef UVEV_BENCH_HARNESS_H_
+#define UVEV_BENCH_HARNESS_H_
 
 #include <stddef.h>
 #include <stdint.h>
@@ -16,7 +17,6 @@
 
 #define BENCH_MAX_REPS 64
 #define BENCH_MAX_ROWS 48
-#define BENCH_NEXTRA 3
 
 /* The parameters of one repetition. */
 typedef struct {
@@ -29,8 +29,18 @@ typedef struct {
   int count_allocs;         /* chan: count allocations in the steady state */
 } bench_args_t;
 
+/* What a side measures of one repetition besides the value it returns. The
+ * harness sets every field to NAN before the run; a side sets those it
+ * measures. */
+typedef struct {
+  double writes_per_1k;     /* chan: write() calls (eventfd) per 1000 msgs */
+  double producer_cpu_ns;   /* chan: producer threads' CPU ns per message */
+  double consumer_cpu_ns;   /* chan: consumer threads' CPU ns per message */
+  double loop_cpu_us;       /* wake: the loop thread's CPU us per wake */
+} bench_stats_t;
+
 /* One side of a comparison, run once; returns the measured value. */
-typedef double (*bench_side_fn)(const bench_args_t* a);
+typedef double (*bench_side_fn)(const bench_args_t* a, bench_stats_t* stats);
 
 typedef struct {
   const char* name;         /* the metric's fixed name */
@@ -41,8 +51,8 @@ typedef struct {
   int nreps;
   double ours[BENCH_MAX_REPS];
   double base[BENCH_MAX_REPS];
-  double ours_extra[BENCH_NEXTRA][BENCH_MAX_REPS];  /* bench_extra, per run */
-  double base_extra[BENCH_NEXTRA][BENCH_MAX_REPS];
+  bench_stats_t ours_stats[BENCH_MAX_REPS];  /* next to ours[] */
+  bench_stats_t base_stats[BENCH_MAX_REPS];
   int has_ours;
   int has_base;
   double ours_med;
@@ -56,6 +66,28 @@ typedef struct {
   int counted;              /* a count, not a timing: noise cannot move it */
 } bench_row_t;
 
+/* A metric's goal: `of` (the ratio, ours, or what else the metric computes)
+ * at most or at least `limit`. */
+typedef enum { BENCH_AT_MOST, BENCH_AT_LEAST } bench_bound_t;
+
+typedef struct {
+  const char* of;           /* NULL: the metric is informational */
+  bench_bound_t bound;
+  double limit;
+} bench_goal_t;
+
+/* One metric, as main.c lists it: the one place that names and describes
+ * it. Its run function adds its rows, with this name and unit, and tests
+ * this goal. */
+typedef struct bench_metric_s bench_metric_t;
+struct bench_metric_s {
+  const char* name;
+  const char* unit;
+  const char* what;         /* one line, for --help */
+  bench_goal_t goal;
+  void (*run)(const bench_metric_t* m);
+};
+
 typedef struct {
   int short_run;            /* --short: tiny sizes, only proves it works */
   int reps;                 /* repetitions per side */
@@ -63,9 +95,11 @@ typedef struct {
   int side;                 /* --side: 0 both, 1 ours only, 2 baseline only */
 } bench_cfg_t;
 
+/* Set by main from the options before anything runs. */
 extern bench_cfg_t bench_cfg;
 
-/* main.c: the harness. */
+/* ---- for the metrics ----------------------------------------------------- */
+
 bench_row_t* bench_row(const char* name, const char* variant,
                        const char* unit);
 /* Runs ours and base (either may be NULL) `reps` times each, alternating
@@ -78,14 +112,11 @@ void bench_compare(bench_row_t* row, bench_side_fn ours, bench_side_fn base,
 void bench_sample(bench_row_t* row, int ours, bench_side_fn fn,
                   const bench_args_t* a, int rep);
 void bench_finish(bench_row_t* row);
-void bench_goal_max(bench_row_t* row, double check, double limit,
-                    const char* what);
-void bench_goal_min(bench_row_t* row, double check, double limit,
-                    const char* what);
-/* A side may report more numbers about its run here (the channel sides:
- * eventfd writes per 1000 messages, producer and consumer CPU ns per
- * message); bench_sample keeps them next to the sample. */
-extern double bench_extra[BENCH_NEXTRA];
+/* Tests the goal on `check`, the value of goal->of for this row. */
+void bench_goal(bench_row_t* row, const bench_goal_t* goal, double check);
+double bench_median(const double* v, int n);
+/* The median of each field of one side's stats over the row's repetitions. */
+bench_stats_t bench_stats_median(const bench_row_t* row, int ours);
 /* CPU time the calling thread has used so far, in ns: CPU per message is
  * less disturbed by other processes than wall time, and tells which side of
  * a pipeline limits it. */
@@ -99,49 +130,25 @@ void bench_fail(const char* fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn))
 #endif
     ;
-double bench_median(const double* v, int n);
-
-/* counters.c: write() and malloc-family interposers, libuv's allocator. */
-void bench_counters_init(void);        /* first thing in main */
-int bench_counters_available(void);    /* 0 under sanitizers */
-void bench_count_writes(int on);
-unsigned long bench_writes(void);      /* write() calls while counting */
-unsigned long bench_allocs(void);      /* malloc/calloc/realloc, process-wide */
-unsigned long bench_uv_allocs(void);   /* the part libuv asked for */
-
 /* Waits until *word == value, spinning first, then yielding the CPU: on a
  * machine with more runnable threads than cores a pure spin could hold the
  * very CPU the awaited thread was queued on until the next tick. The caller
  * stores *word with release order. */
 void bench_wait_for(const unsigned long* word, unsigned long value);
 
-/* Metric groups: each adds its rows. */
-void bench_notify_empty(void);          /* notify.c */
-void bench_pingpong_loops(void);        /* pingpong.c */
-void bench_pingpong_threads(void);
-void bench_chan_thread_to_loop(void);   /* chan.c */
-void bench_chan_mpmc(void);
-void bench_chan_cap16(void);
-void bench_allocs_per_msg(void);
-void bench_wake_scaling(void);          /* wake.c */
-void bench_notify_all_syscalls(void);
+/* ---- for main ------------------------------------------------------------ */
 
-/* Data series for bench/plot.sh: print "x ours baseline" lines. */
-void bench_series_wake_scaling(void);   /* wake.c */
-void bench_series_chan_capacity(void);  /* chan.c */
+/* The watchdog's handler, the machine description, the load average. */
+void bench_harness_init(void);
+/* The header (a table's two lines, none for --json; a series' comment line)
+ * and the start of the run's CPU accounting. */
+void bench_begin(int series);
+/* Runs one metric, the watchdog naming it, and charges the CPU that others
+ * took meanwhile to the rows it added. */
+void bench_run_metric(const bench_metric_t* m);
+/* A series' last line: what others took of the machine. */
+void bench_end_series(void);
+/* The table or the JSON document, and the summary. */
+void bench_end(void);
 
-/* Our sides. */
-double ours_chan(const bench_args_t* a);           /* chan.c: M msg/s */
-double ours_wake(const bench_args_t* a);           /* wake.c: us per wake */
-
-/* baseline.c: the hand-written versions. */
-double base_fence_floor(const bench_args_t* a);     /* ns per op */
-double base_fence_compiled(const bench_args_t* a);  /* ns per op */
-double base_fence_call(const bench_args_t* a);      /* ns per op */
-double base_pingpong_async(const bench_args_t* a);  /* us per round trip */
-double base_pingpong_condvar(const bench_args_t* a);
-double base_chan_mutex_ring(const bench_args_t* a); /* M msg/s */
-double base_wake_async_each(const bench_args_t* a); /* us per wake */
-double base_notify_all_async_each(const bench_args_t* a);  /* writes */
-
-#endif /* UVEV_BENCH_H_ */
+#endif /* UVEV_BENCH_HARNESS_H_ */
