@@ -41,7 +41,6 @@
 #define MAX_ADVANCES 3  /* per input: each one spins for 3 ms */
 #define MAX_ROUNDS 1000
 #define NONE 1          /* no status decided yet (statuses are <= 0) */
-#define CANCEL_OR_TIMEOUT 2  /* cancelled after its deadline: either */
 #define SENTINEL 0xA5   /* fills receive buffers that nothing may write yet */
 
 /* The input: a step is an opcode byte and its argument bytes (a byte past the
@@ -94,6 +93,8 @@ enum {
 enum { PRED_TAKE = 1, PRED_FLAKY = 2 };
 enum { ACT_RESTART = 4, ACT_CLOSE = 5, ACT_CANCEL = 6, ACT_NOTIFY = 7 };
 enum { W_NONE, W_OPEN, W_CLOSING };
+enum { WS_OUT, WS_LINKED, WS_POPPED };          /* fwait.ws */
+enum { PH_NONE, PH_BEFORE_POLL, PH_POLL };      /* the phase of uv_run */
 enum {
   MIS_WAIT,        /* a loop wait with one NULL argument */
   MIS_CANCEL,      /* cancel NULL */
@@ -149,7 +150,10 @@ struct fwait {
   uint64_t deadline;   /* uv_now at start + timeout; UINT64_MAX: never */
   int expect;          /* the status decided, as far as the model knows */
   unsigned calls;      /* predicate calls in this activation */
-  int owed;            /* every waiter was notified since its last check */
+  int ws;              /* WS_OUT, WS_LINKED, WS_POPPED */
+  unsigned long link_seq;  /* when it was linked */
+  unsigned long pop_seq;   /* when it was pushed onto the ready list */
+  unsigned long act_seq;   /* when it was started: the waker's list order */
 };
 
 struct fop {
@@ -169,6 +173,7 @@ struct fop {
 
 static struct {
   uv_loop_t loops[NLOOPS];
+  uv_prepare_t prepares[NLOOPS];  /* mark the start of the poll phase */
   struct fwaker wakers[NWAKERS];
   struct fevent events[NEVENTS];
   struct fwait waits[NWAITS];
@@ -180,6 +185,13 @@ static struct {
   int running;
   const char* inside;
   const void* starting;
+  /* Which phase of its one round uv_run(UV_RUN_NOWAIT) is in: before the
+   * poll, timers expire (and the idle handle delivers); in the poll, the
+   * async handle drains. A predicate run by the library outside a start is
+   * an expiry's last check before, a notified wait's re-check in the poll. */
+  int phase;
+  struct fwait* recheck;   /* a drain linked it again: its re-check is next */
+  unsigned long seq;
   unsigned long activity;  /* predicates and callbacks run so far */
   unsigned advances;
   uint64_t advanced_to[NLOOPS];
@@ -244,8 +256,6 @@ static const char* st(int status) {
     return "0";
   if (status == NONE)
     return "undecided";
-  if (status == CANCEL_OR_TIMEOUT)
-    return "ECANCELED or ETIMEDOUT";
   s = names[n++ % 4];
   uv_err_name_r(status, s, sizeof(names[0]));
   return s;
@@ -379,8 +389,7 @@ static void wait_start(struct fwait* w, int slot, int e, unsigned pred,
 static void op_start(struct fop* o, int slot, int c, int send, int action,
                      int arg);
 static void waker_close(int slot);
-static void cancel_wait(struct fwait* w);
-static void cancel_op(struct fop* o);
+static void cancel_req(struct fwait* w, struct fop* o);
 static void notify(int e, size_t n);
 
 /* What a callback does once the model has recorded it. */
@@ -398,9 +407,9 @@ static void act(int action, int arg, struct fwait* w, struct fop* o) {
     case ACT_CANCEL:
       arg %= NWAITS + NCOPS;
       if (arg < NWAITS)
-        cancel_wait(&F.waits[arg]);
+        cancel_req(&F.waits[arg], NULL);
       else
-        cancel_op(&F.ops[arg - NWAITS]);
+        cancel_req(NULL, &F.ops[arg - NWAITS]);
       break;
     case ACT_NOTIFY:
       notify(arg % NEVENTS, SIZE_MAX);
@@ -410,11 +419,104 @@ static void act(int action, int arg, struct fwait* w, struct fop* o) {
 
 /* ---- loop waits ------------------------------------------------------------ */
 
+/* The event's waiters, as the model knows them: a wait is linked (in the
+ * event's FIFO, oldest first by link_seq), popped (unlinked by a notifier and
+ * on its waker's ready list, drained in push order by pop_seq), or out. */
+
+/* The oldest linked wait on event e, or NULL. */
+static struct fwait* oldest_linked(int e) {
+  struct fwait* best;
+  int i;
+
+  best = NULL;
+  for (i = 0; i < NWAITS; i++)
+    if (F.waits[i].ws == WS_LINKED && F.waits[i].ev == e &&
+        (best == NULL || F.waits[i].link_seq < best->link_seq))
+      best = &F.waits[i];
+  return best;
+}
+
+static void link_wait(struct fwait* w) {
+  w->ws = WS_LINKED;
+  w->link_seq = ++F.seq;
+}
+
+/* What a notify of n does to the waiters: the n oldest are popped. The
+ * library's own hand-offs are pops of 1. */
+static void pop_linked(int e, size_t n) {
+  struct fwait* w;
+
+  for (; n > 0 && (w = oldest_linked(e)) != NULL; n--) {
+    w->ws = WS_POPPED;
+    w->pop_seq = ++F.seq;
+  }
+}
+
+/* The drain takes w off its waker's ready list: it must be the oldest push. */
+static void unpop(struct fwait* w, int i) {
+  int k;
+
+  if (F.phase != PH_POLL)
+    fail("w%d: taken off the ready list outside the drain", i);
+  for (k = 0; k < NWAITS; k++)
+    if (F.waits[k].ws == WS_POPPED && F.waits[k].slot == w->slot &&
+        F.waits[k].pop_seq < w->pop_seq)
+      fail("w%d: drained before w%d, which was notified first", i, k);
+  w->ws = WS_OUT;
+}
+
+/* A decided wait leaves the event: unlinked, or, if a notifier had popped
+ * it, its notification handed on to the next waiter. */
+static void leave_event(struct fwait* w) {
+  if (w->ws == WS_LINKED)
+    w->ws = WS_OUT;
+  else if (w->ws == WS_POPPED)
+    pop_linked(w->ev, 1);
+}
+
+enum { PK_START_FIRST, PK_START_RECHECK, PK_DRAIN, PK_DRAIN_RECHECK,
+       PK_EXPIRE };
+
+/* Which check of the protocol this predicate call is: in the start, a first
+ * check, then (after linking) the re-check; in the drain of a notified wait
+ * the same pair; before the poll phase, the last check of an expiry. */
+static int pred_kind(struct fwait* w, int i) {
+  uint64_t now;
+
+  if (F.starting == &w->req) {
+    if (w->calls > 2)
+      fail("w%d: predicate ran %u times inside its start", i, w->calls);
+    return w->calls == 1 ? PK_START_FIRST : PK_START_RECHECK;
+  }
+  if (F.inside != NULL || F.running != loop_of(w->slot))
+    fail("w%d: predicate ran inside %s (loop %d running)", i,
+         F.inside != NULL ? F.inside : "no call", F.running);
+  if (F.recheck != NULL) {
+    if (F.recheck != w)
+      fail("w%d: predicate ran where w%d's re-check was due", i,
+           (int) (F.recheck - F.waits));
+    F.recheck = NULL;
+    return PK_DRAIN_RECHECK;
+  }
+  if (F.phase == PH_POLL) {
+    if (w->ws != WS_POPPED)
+      fail("w%d: re-checked by the drain, but no notify reached it", i);
+    return PK_DRAIN;
+  }
+  now = uv_now(&F.loops[loop_of(w->slot)]);
+  if (now < w->deadline)
+    fail("w%d: checked by the timer at %llu, before its deadline %llu", i,
+         (unsigned long long) now, (unsigned long long) w->deadline);
+  return PK_EXPIRE;
+}
+
 static int fz_pred(void* arg) {
   struct fwait* w;
   struct fevent* fe;
+  int was_popped;
+  int holds;
+  int kind;
   int i;
-  int target;
 
   w = (struct fwait*) arg;
   for (i = 0; i < NWAITS && w != &F.waits[i]; i++)
@@ -423,30 +525,46 @@ static int fz_pred(void* arg) {
     fail("a predicate got %p, not a request's data", arg);
   if (!w->active)
     fail("w%d: predicate ran for a request that is not active", i);
-  if (F.starting != &w->req &&
-      !(F.inside == NULL && F.running == loop_of(w->slot)))
-    fail("w%d: predicate ran inside %s (loop %d running)", i,
-         F.inside != NULL ? F.inside : "no call", F.running);
   if (w->expect != NONE)
     fail("w%d: predicate ran after the wait was decided (%s)", i,
          st(w->expect));
   F.activity++;
   w->calls++;
-  w->owed = 0;
-  if ((w->pred & PRED_FLAKY) && (w->calls & 1))
-    return 0;
+  kind = pred_kind(w, i);
+  was_popped = w->ws == WS_POPPED;
+  if (kind == PK_START_RECHECK)
+    link_wait(w);
+  else if (kind == PK_DRAIN)
+    unpop(w, i);
+  else if (kind == PK_EXPIRE && w->ws == WS_LINKED)
+    w->ws = WS_OUT;
+
   fe = &F.events[w->ev];
-  if (fe->tokens == 0)
-    return 0;
-  if (w->pred & PRED_TAKE) {
-    fe->tokens--;
-    F.tokens_taken++;
+  holds = !((w->pred & PRED_FLAKY) && (w->calls & 1)) && fe->tokens > 0;
+  if (holds) {
+    if (w->pred & PRED_TAKE) {
+      fe->tokens--;
+      F.tokens_taken++;
+    }
+    w->expect = 0;
+    if ((w->pred >> 2) & 3)
+      notify((int) (((w->pred >> 2) & 3) - 1) % NEVENTS, 1);
   }
-  w->expect = 0;
-  target = (w->pred >> 2) & 3;
-  if (target != 0)
-    notify((target - 1) % NEVENTS, 1);
-  return 1;
+
+  /* What the library does with the answer, before anything else can run. */
+  if (holds && (kind == PK_START_RECHECK || kind == PK_DRAIN_RECHECK))
+    leave_event(w);  /* popped by its own notify, it hands that on */
+  if (!holds && kind == PK_DRAIN) {
+    link_wait(w);
+    F.recheck = w;
+  }
+  if (kind == PK_EXPIRE) {
+    if (!holds)
+      w->expect = UV_ETIMEDOUT;
+    if (!holds && was_popped)
+      pop_linked(w->ev, 1);
+  }
+  return holds;
 }
 
 static void fz_wait_cb(uvev_wait_t* req, int status) {
@@ -465,16 +583,17 @@ static void fz_wait_cb(uvev_wait_t* req, int status) {
   now = uv_now(&F.loops[loop_of(w->slot)]);
   note("  cb w%d: %s (decided: %s, %u predicate calls)", i, st(status),
        st(w->expect), w->calls);
-  if (w->expect == CANCEL_OR_TIMEOUT
-          ? status != UV_ECANCELED && status != UV_ETIMEDOUT
-          : w->expect != NONE ? status != w->expect : status != UV_ETIMEDOUT)
-    fail("w%d: called back with %s, want %s", i, st(status),
-         w->expect != NONE ? st(w->expect) : "ETIMEDOUT after its deadline");
+  if (status != w->expect)
+    fail("w%d: called back with %s, want %s", i, st(status), st(w->expect));
   if (status == UV_ETIMEDOUT && now < w->deadline)
     fail("w%d: timed out at %llu, before its deadline %llu", i,
          (unsigned long long) now, (unsigned long long) w->deadline);
   if (req->data != w)
     fail("w%d: data changed to %p", i, req->data);
+  if (w->ws == WS_LINKED)
+    fail("w%d: called back while still linked in the event", i);
+  if (w->ws == WS_POPPED)
+    unpop(w, i);  /* decided while notified: the drain delivers it */
   F.activity++;
   w->active = 0;
   F.wakers[w->slot].pending--;
@@ -551,7 +670,8 @@ static void wait_start(struct fwait* w, int slot, int e, unsigned pred,
   w->deadline = timeouts[tmo] <= 2 ? now + timeouts[tmo] : UINT64_MAX;
   w->expect = NONE;
   w->calls = 0;
-  w->owed = 0;
+  w->ws = WS_OUT;
+  w->act_seq = ++F.seq;
   w->req.data = w;
   wk->pending++;
   fe->pending++;
@@ -559,44 +679,52 @@ static void wait_start(struct fwait* w, int slot, int e, unsigned pred,
   expect_rc("uvev_wait", err, 0);
   if (w->expect == NONE && timeouts[tmo] == 0)
     w->expect = UV_ETIMEDOUT;
+  if (w->expect == NONE && w->ws != WS_LINKED)
+    fail("w%d: undecided after its start, but never re-checked", i);
 }
 
-/* A cancel or a close decides an undecided wait UV_ECANCELED. Once its
- * deadline has passed, the timer may have decided it UV_ETIMEDOUT first with
- * the callback still owed: a notified wait's expiry leaves the delivery to
- * the drain, and an idle callback can cancel in between. */
+/* A cancel or a close decides an undecided wait: UV_ECANCELED, out of the
+ * event, a notification it had received handed on. */
 static void decide_cancelled(struct fwait* w) {
   if (w->expect != NONE)
     return;
-  if (w->deadline <= uv_now(&F.loops[loop_of(w->slot)]))
-    w->expect = CANCEL_OR_TIMEOUT;
-  else
-    w->expect = UV_ECANCELED;
+  w->expect = UV_ECANCELED;
+  leave_event(w);
 }
 
-static void cancel_wait(struct fwait* w) {
+/* Cancels a wait (o NULL) or a channel operation (w NULL). An inactive one
+ * must be rejected and left as it is. */
+static void cancel_req(struct fwait* w, struct fop* o) {
+  const char* call;
   struct ctx c;
   snap_t s;
+  int active;
   int err;
 
-  note("cancel w%d%s", (int) (w - F.waits), w->active ? "" : " (inactive)");
-  snap(&s, &w->req, sizeof(w->req));
-  c = enter("uvev_wait_cancel", NULL);
-  err = uvev_wait_cancel(&w->req);
+  call = w != NULL ? "uvev_wait_cancel" : "uvev_chan_cancel";
+  active = w != NULL ? w->active : o->active;
+  note("cancel %c%d%s", w != NULL ? 'w' : 'o',
+       w != NULL ? (int) (w - F.waits) : (int) (o - F.ops),
+       active ? "" : " (inactive)");
+  if (w != NULL)
+    snap(&s, &w->req, sizeof(w->req));
+  else
+    snap(&s, &o->op, sizeof(o->op));
+  c = enter(call, NULL);
+  err = w != NULL ? uvev_wait_cancel(&w->req) : uvev_chan_cancel(&o->op);
   leave(c);
-  if (!w->active) {
-    expect_rc("uvev_wait_cancel (inactive)", err, UV_EINVAL);
-    unchanged(&s, "the request", "uvev_wait_cancel");
-    return;
-  }
-  expect_rc("uvev_wait_cancel", err, 0);
-  decide_cancelled(w);
+  expect_rc(call, err, active ? 0 : UV_EINVAL);
+  if (!active)
+    unchanged(&s, "the request", call);
+  else if (w != NULL)
+    decide_cancelled(w);
+  else if (o->expect == NONE)
+    o->expect = UV_ECANCELED;
 }
 
 static void notify(int e, size_t n) {
   struct fevent* fe;
   struct ctx c;
-  int i;
 
   fe = &F.events[e];
   if (!fe->live) {
@@ -604,11 +732,7 @@ static void notify(int e, size_t n) {
     return;
   }
   note("notify event %d n %zu (%u waits)", e, n, fe->pending);
-  /* n reaches every waiter registered now: each owes a re-check. */
-  if (n > 0 && n >= fe->pending)
-    for (i = 0; i < NWAITS; i++)
-      if (F.waits[i].active && F.waits[i].ev == e)
-        F.waits[i].owed = 1;
+  pop_linked(e, n);
   c = enter("uvev_notify", NULL);
   uvev_notify(&fe->ev, n);
   leave(c);
@@ -788,26 +912,6 @@ static void op_start(struct fop* o, int slot, int c, int send, int action,
     check_out("recv start", o->out, o->moved, o->id, fc->esz);
 }
 
-static void cancel_op(struct fop* o) {
-  struct ctx c;
-  snap_t s;
-  int err;
-
-  note("cancel o%d%s", (int) (o - F.ops), o->active ? "" : " (inactive)");
-  snap(&s, &o->op, sizeof(o->op));
-  c = enter("uvev_chan_cancel", NULL);
-  err = uvev_chan_cancel(&o->op);
-  leave(c);
-  if (!o->active) {
-    expect_rc("uvev_chan_cancel (inactive)", err, UV_EINVAL);
-    unchanged(&s, "the op", "uvev_chan_cancel");
-    return;
-  }
-  expect_rc("uvev_chan_cancel", err, 0);
-  if (o->expect == NONE)
-    o->expect = UV_ECANCELED;
-}
-
 /* ---- wakers ---------------------------------------------------------------- */
 
 static void fz_close_cb(uvev_waker_t* w) {
@@ -851,11 +955,38 @@ static void waker_init(int slot) {
   wk->state = W_OPEN;
 }
 
+/* What a close does: it decides every undecided request UV_ECANCELED, one
+ * after another in start order (so a notification handed on may reach a
+ * later request of the same waker and be handed on again), then empties the
+ * ready list: the close itself delivers what was on it. */
+static void close_model(int slot) {
+  struct fwait* next;
+  unsigned long after;
+  int i;
+
+  for (after = 0;; after = next->act_seq) {
+    next = NULL;
+    for (i = 0; i < NWAITS; i++)
+      if (F.waits[i].active && F.waits[i].slot == slot &&
+          F.waits[i].act_seq > after &&
+          (next == NULL || F.waits[i].act_seq < next->act_seq))
+        next = &F.waits[i];
+    if (next == NULL)
+      break;
+    decide_cancelled(next);
+  }
+  for (i = 0; i < NWAITS; i++)
+    if (F.waits[i].active && F.waits[i].slot == slot)
+      F.waits[i].ws = WS_OUT;
+  for (i = 0; i < NCOPS; i++)
+    if (F.ops[i].active && F.ops[i].slot == slot && F.ops[i].expect == NONE)
+      F.ops[i].expect = UV_ECANCELED;
+}
+
 static void waker_close(int slot) {
   struct fwaker* wk;
   struct ctx c;
   snap_t s;
-  int i;
 
   wk = &F.wakers[slot];
   note("waker close %d%s", slot,
@@ -870,14 +1001,7 @@ static void waker_close(int slot) {
     uvev_waker_close(&wk->w, fz_close_cb);
     unchanged(&s, "the waker", "a second uvev_waker_close");
   } else {
-    /* Every undecided request completes with UV_ECANCELED. */
-    for (i = 0; i < NWAITS; i++)
-      if (F.waits[i].active && F.waits[i].slot == slot)
-        decide_cancelled(&F.waits[i]);
-    for (i = 0; i < NCOPS; i++)
-      if (F.ops[i].active && F.ops[i].slot == slot &&
-          F.ops[i].expect == NONE)
-        F.ops[i].expect = UV_ECANCELED;
+    close_model(slot);
     wk->state = W_CLOSING;
     uvev_waker_close(&wk->w, fz_close_cb);
   }
@@ -1019,10 +1143,19 @@ static void chan_close(int c) {
 
 /* ---- running the loops ----------------------------------------------------- */
 
+static void fz_prepare_cb(uv_prepare_t* handle) {
+  F.phase = PH_POLL;
+}
+
 static void run_once(int i) {
   F.running = i;
+  F.phase = PH_BEFORE_POLL;
   uv_run(&F.loops[i], UV_RUN_NOWAIT);
+  F.phase = PH_NONE;
   F.running = -1;
+  if (F.recheck != NULL)
+    fail("w%d: linked again by a drain, never re-checked",
+         (int) (F.recheck - F.waits));
 }
 
 /* After the loops have nothing left to do, nothing may be stuck. */
@@ -1046,9 +1179,8 @@ static void check_settled(int advanced) {
       continue;
     if (w->expect != NONE)
       fail("w%d: decided (%s) but never called back", i, st(w->expect));
-    if (w->owed)
-      fail("w%d: lost wake-up: notified with every waiter, never "
-           "re-checked", i);
+    if (w->ws == WS_POPPED)
+      fail("w%d: lost wake-up: notified, never re-checked", i);
     if (advanced && w->deadline <= F.advanced_to[loop_of(w->slot)])
       fail("w%d: deadline %llu passed (now %llu), never timed out", i,
            (unsigned long long) w->deadline,
@@ -1125,40 +1257,25 @@ static void advance(void) {
 
 /* ---- documented misuse ----------------------------------------------------- */
 
-/* The first slot from `from` on that a call may be given, or -1. */
-static int usable_waker(unsigned from) {
-  int i;
-  int s;
-
-  for (i = 0; i < NWAKERS; i++) {
-    s = (int) ((from + i) % NWAKERS);
-    if (F.wakers[s].state != W_NONE)
-      return s;
-  }
-  return -1;
+static int waker_usable(int i, int want) {
+  return (F.wakers[i].state != W_NONE) == want;  /* may be given to a call */
 }
 
-static int find_event(unsigned from, int live) {
-  int i;
-  int e;
-
-  for (i = 0; i < NEVENTS; i++) {
-    e = (int) ((from + i) % NEVENTS);
-    if (F.events[e].live == live)
-      return e;
-  }
-  return -1;
+static int event_live(int i, int want) {
+  return F.events[i].live == want;
 }
 
-static int find_chan(unsigned from, int live) {
-  int i;
-  int c;
+static int chan_live(int i, int want) {
+  return F.chans[i].live == want;
+}
 
-  for (i = 0; i < NCHANS; i++) {
-    c = (int) ((from + i) % NCHANS);
-    if (F.chans[c].live == live)
-      return c;
-  }
+/* The first of n objects, from `from` on, for which ok(i, want); or -1. */
+static int find(unsigned from, int n, int (*ok)(int, int), int want) {
+  int i;
+
+  for (i = 0; i < n; i++)
+    if (ok((int) ((from + i) % n), want))
+      return (int) ((from + i) % n);
   return -1;
 }
 
@@ -1179,8 +1296,9 @@ static void misuse_start(int chan_op, unsigned which) {
   int err;
 
   null = (which >> 3) % 5;
-  slot = usable_waker(which);
-  x = chan_op ? find_chan(which >> 1, 1) : find_event(which >> 1, 1);
+  slot = find(which, NWAKERS, waker_usable, 1);
+  x = chan_op ? find(which >> 1, NCHANS, chan_live, 1)
+              : find(which >> 1, NEVENTS, event_live, 1);
   if ((slot < 0 && null != 0) || (x < 0 && null != 2)) {
     note("misuse: skipped (no waker or %s)", chan_op ? "channel" : "event");
     return;
@@ -1275,7 +1393,7 @@ static void misuse(unsigned kind, unsigned which) {
                 UV_EINVAL);
       uvev_chan_close(NULL);
       /* Only on a destroyed channel: init on a live one would leak it. */
-      x = find_chan(which, 0);
+      x = find(which, NCHANS, chan_live, 0);
       if (x >= 0) {
         snap(&s, &F.chans[x].ch, sizeof(uvev_chan_t));
         expect_rc("uvev_chan_init(capacity 0)",
@@ -1298,7 +1416,7 @@ static void misuse(unsigned kind, unsigned which) {
                 uvev_chan_try_send(NULL, buf), UV_EINVAL);
       expect_rc("uvev_chan_try_recv(NULL, out)",
                 uvev_chan_try_recv(NULL, buf), UV_EINVAL);
-      x = find_chan(which, 1);
+      x = find(which, NCHANS, chan_live, 1);
       if (x >= 0) {
         snap(&s, &F.chans[x].ch, sizeof(uvev_chan_t));
         expect_rc("uvev_chan_try_send(ch, NULL)",
@@ -1346,7 +1464,7 @@ static void step(void) {
                  c & 15, (int) ((c >> 4) % 5), (int) (d & 7), (int) (d >> 3));
       break;
     case OP_CANCEL:
-      cancel_wait(&F.waits[next_byte() % NWAITS]);
+      cancel_req(&F.waits[next_byte() % NWAITS], NULL);
       break;
     case OP_NOTIFY:
       a = next_byte();
@@ -1396,7 +1514,7 @@ static void step(void) {
                (int) ((b >> 3) & 1), (int) (c & 7), (int) (c >> 3));
       break;
     case OP_CHAN_CANCEL:
-      cancel_op(&F.ops[next_byte() % NCOPS]);
+      cancel_req(NULL, &F.ops[next_byte() % NCOPS]);
       break;
     case OP_CHAN_CLOSE:
       chan_close((int) (next_byte() % NCHANS));
@@ -1409,15 +1527,21 @@ static void step(void) {
   check_step();
 }
 
-/* Two loops, a waker on each, every event, both channels. */
+/* Two loops (each with the prepare handle that marks its poll phase), a
+ * waker on each, every event, both channels. */
 static void setup(void) {
   int i;
 
   memset(&F, 0, sizeof(F));
   log_count = 0;
   F.running = -1;
-  for (i = 0; i < NLOOPS; i++)
+  for (i = 0; i < NLOOPS; i++) {
     expect_rc("uv_loop_init", uv_loop_init(&F.loops[i]), 0);
+    /* Unref'd: it must not keep the loop alive (check_settled). */
+    uv_prepare_init(&F.loops[i], &F.prepares[i]);
+    uv_prepare_start(&F.prepares[i], fz_prepare_cb);
+    uv_unref((uv_handle_t*) &F.prepares[i]);
+  }
   waker_init(0);
   waker_init(2);
   for (i = 0; i < NEVENTS; i++)
@@ -1452,9 +1576,12 @@ static void teardown(void) {
   for (i = 0; i < NEVENTS; i++)
     if (F.events[i].live)
       event_cycle(i);
-  for (i = 0; i < NLOOPS; i++)
+  for (i = 0; i < NLOOPS; i++) {
+    uv_close((uv_handle_t*) &F.prepares[i], NULL);
+    run_once(i);
     if (uv_loop_close(&F.loops[i]) != 0)
       fail("loop %d: uv_loop_close failed: handles left open", i);
+  }
   for (i = 0; i < NEVENTS; i++)
     F.tokens_added -= F.events[i].tokens;
   if (F.tokens_added != F.tokens_taken ||
