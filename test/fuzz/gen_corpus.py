@@ -131,6 +131,14 @@ SEEDS = {
     "chan-restart": chan_op(0, 0, 0, 0, act=RESTART) + try_send(0)
     + try_send(0) + run() + chan_op(1, 2, 1, 1, act=RESTART)
     + chan_op(2, 2, 1, 1) + try_recv(1) + run() + try_recv(1) + run(),
+    # A notified waiter that goes away hands its notification on: by a
+    # cancel (channel), by its expiry, by its waker's close.
+    "handoff-chan-cancel": chan_op(0, 0, 1, 0) + chan_op(1, 2, 1, 0)
+    + try_send(1) + chan_cancel(0) + run(),
+    "handoff-expire": wait(0, 0, 0, tmo=T1) + wait(1, 2, 0) + notify(0, N1)
+    + advance(),
+    "handoff-close": wait(0, 0, 0) + wait(1, 0, 0) + wait(2, 2, 0)
+    + notify(0, N1) + waker_close(0) + run(),
 }
 
 
