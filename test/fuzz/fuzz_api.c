@@ -457,7 +457,8 @@ static void unpop(struct fwait* w, int i) {
   int k;
 
   if (F.phase != PH_POLL)
-    fail("w%d: taken off the ready list outside the drain", i);
+    fail("w%d: notified (as the model has it), but it left the ready list "
+         "outside the drain: did a notify wake another waiter?", i);
   for (k = 0; k < NWAITS; k++)
     if (F.waits[k].ws == WS_POPPED && F.waits[k].slot == w->slot &&
         F.waits[k].pop_seq < w->pop_seq)
