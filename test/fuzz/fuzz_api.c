@@ -14,10 +14,12 @@
  * own request or inside uv_run() of its loop. So a channel operation moves
  * its element inside its start exactly when the channel allows it then, and
  * otherwise inside a drain, right before its callback: both are points the
- * harness sees.
+ * harness sees. Likewise each event's waiters (who is linked, in which order,
+ * who a notify or a hand-off wakes), once the harness knows whether a check
+ * runs before the poll phase (an expiry) or in it (a drain).
  *
  * UVEV_FUZZ_TRACE=1 prints every step as it runs. UVEV_FUZZ_STRICT=1 turns
- * off the workaround for a known bug (see op_start_rejected).
+ * off the workaround for a known bug (see op_changed_only_known_fields).
  */
 #include <stdarg.h>
 #include <stddef.h>
