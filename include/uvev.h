@@ -97,13 +97,14 @@ UVEV_EXTERN int uvev_event_init(uvev_event_t* ev);
  * on it. UV_EINVAL for NULL.
  *
  * When destroy may be called: once no call on the event can still begin, and
- * every uvev_notify() on it has returned. A notify is not counted (that would
- * cost it a locked instruction with nobody waiting), and it reads the event
- * after the state change that lets a waiter return, so "the waiter saw the
- * state" does not mean "the notifier is done": join the notifier, or learn it
- * has returned from something it does after uvev_notify(). A blocking wait
- * whose first check of its predicate succeeds never touches the event; one
- * that has to sleep is counted from then on until it returns. */
+ * every uvev_notify() and blocking wait on it has returned. A notify is not
+ * counted (that would cost it a locked instruction with nobody waiting), and
+ * it reads the event after the state change that lets a waiter return, so
+ * "the waiter saw the state" does not mean "the notifier is done": join the
+ * notifier, or learn it has returned from something it does after
+ * uvev_notify(). A blocking wait is counted only while it sleeps, which no
+ * other thread can observe: join it too (UV_EBUSY for it is a safety net). A
+ * loop wait is counted from its start to its callback. */
 UVEV_EXTERN int uvev_event_destroy(uvev_event_t* ev);
 
 /* Wakes up to n more waiters, oldest first; n == SIZE_MAX wakes all. Call it
@@ -207,28 +208,29 @@ UVEV_EXTERN int uvev_chan_init(uvev_chan_t* ch, size_t capacity,
 /* Frees the ring. Elements still in the channel are dropped. Returns 0;
  * UV_EINVAL for NULL; UV_EBUSY, changing nothing, while a loop operation
  * (uvev_chan_send/_recv) is started and not yet called back, or a blocking
- * operation waits. A close still running on another thread is waited for
- * (it has only its notifies left), so it never makes destroy fail.
+ * operation sleeps in the channel. If the close whose closed bit the caller
+ * saw (through UV_EOF or UV_EPIPE) is still running its notifies, destroy
+ * waits for it to return.
  *
  * When destroy may be called: once no call on the channel can still begin,
- * and then as soon as the caller has seen, of every call that may still be
- * running on another thread, that it is done with the channel:
- *  - a send of any kind (try, blocking, loop) is done with the channel once
- *    its element can be received: the release store that publishes the
- *    element is its last touch. So a receiver holding the last element it
- *    will get may destroy at once. Likewise a receive is done once the room
- *    it made can be used by a send.
- *  - a close is waited for, as above: a receiver that got UV_EOF, or a
- *    sender that got UV_EPIPE, may destroy at once.
- *  - loop operations and blocking operations that wait are counted: destroy
- *    refuses with UV_EBUSY until the loop operation's callback has run (it
- *    may destroy from that callback) or the blocking call is returning.
- *  - a blocking call is not counted before it first has to wait: until then
- *    it is its try call, and like uvev_chan_try_send(), uvev_chan_try_recv()
- *    and uvev_notify() (which count nothing, to stay one RMW and a fence
- *    with nobody waiting) it must either have returned or be covered by the
- *    first rule. Counting them would cost two more locked instructions per
- *    message (measured in bench/README.md).
+ * and the caller knows of every call that may still be running on another
+ * thread that it is done with the channel:
+ *  - a try send and a blocking send are done once their element can be
+ *    received: the release store that publishes it is their last touch. So a
+ *    receiver holding the last element it will get may destroy at once.
+ *    Likewise a try or blocking receive is done once the room it made can be
+ *    used by a send.
+ *  - the close that the caller saw (UV_EOF, UV_EPIPE) is waited for, as
+ *    above: a sole receiver that got UV_EOF may destroy at once. A second
+ *    close racing it is not covered: join other closers.
+ *  - a loop operation is done once its callback has run (it may destroy from
+ *    the callback); until then destroy refuses with UV_EBUSY.
+ *  - a blocking call is counted only while it sleeps, which no other thread
+ *    can observe, and try calls and uvev_notify() count nothing (so they stay
+ *    one locked RMW and a fence with nobody waiting; counting every call
+ *    would add two locked RMWs per message, see bench/README.md): join
+ *    threads that may still be inside one. UV_EBUSY for them is a safety net,
+ *    not a promise.
  * With several receivers, one that got UV_EOF cannot know that the others
  * have returned: join them before destroying. */
 UVEV_EXTERN int uvev_chan_destroy(uvev_chan_t* ch);

@@ -18,8 +18,7 @@
  * who a notify or a hand-off wakes), once the harness knows whether a check
  * runs before the poll phase (an expiry) or in it (a drain).
  *
- * UVEV_FUZZ_TRACE=1 prints every step as it runs. UVEV_FUZZ_STRICT=1 turns
- * off the workaround for a known bug (see op_changed_only_known_fields).
+ * UVEV_FUZZ_TRACE=1 prints every step as it runs.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -207,7 +206,6 @@ static struct {
 } F;
 
 static int trace;
-static int strict;
 
 /* ---- reporting ------------------------------------------------------------- */
 
@@ -808,28 +806,6 @@ static int call_op(struct fop* o, uvev_waker_t* wk, uvev_chan_t* ch,
   return err;
 }
 
-/* Known bug, to be fixed on main: uvev_chan_send and uvev_chan_recv store
- * the op's chan, elem, out, cb, result and wait.data before the wait's start
- * rejects a closing waker, though bad input must change nothing. Until the
- * fix lands, a rejection on a closing waker may change those fields and only
- * those (UVEV_FUZZ_STRICT=1 checks them all). Delete this function once the
- * fix is in. */
-static int op_changed_only_known_fields(const snap_t* s,
-                                        const uvev_chan_op_t* now) {
-  const uvev_chan_op_t* before;
-  uvev_chan_op_t t;
-
-  before = (const uvev_chan_op_t*) s->b;
-  memcpy(&t, now, sizeof(t));
-  t.chan = before->chan;
-  t.elem = before->elem;
-  t.out = before->out;
-  t.cb = before->cb;
-  t.result = before->result;
-  t.wait.data = before->wait.data;
-  return memcmp(&t, before, sizeof(t)) == 0;
-}
-
 static void op_start_rejected(struct fop* o, struct fwaker* wk,
                               struct fchan* fc, int send) {
   snap_t s_op;
@@ -846,9 +822,6 @@ static void op_start_rejected(struct fop* o, struct fwaker* wk,
       !(wk->state == W_CLOSING && err == UV_EINVAL))
     fail("op o%d: returned %s, want %s", (int) (o - F.ops), st(err),
          o->active ? "EBUSY" : "EINVAL (closing waker)");
-  if (!strict && !o->active && err == UV_EINVAL &&
-      op_changed_only_known_fields(&s_op, &o->op))
-    memcpy(&o->op, s_op.b, sizeof(o->op));  /* see above */
   unchanged(&s_op, "the op", send ? "uvev_chan_send" : "uvev_chan_recv");
   unchanged(&s_wk, "the waker", "uvev_chan_send/recv");
   unchanged(&s_ch, "the channel", "uvev_chan_send/recv");
@@ -1602,8 +1575,6 @@ int LLVMFuzzerInitialize(int* argc, char*** argv) {
 
   s = getenv("UVEV_FUZZ_TRACE");
   trace = s != NULL && *s == '1';
-  s = getenv("UVEV_FUZZ_STRICT");
-  strict = s != NULL && *s == '1';
   return 0;
 }
 
