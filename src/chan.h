@@ -10,8 +10,10 @@
  * holds an element may therefore destroy the channel at once: the send that
  * put it there no longer reads it (uvev.h, "Destroy").
  *
- * The pairing with a waiter: the claim (a CAS on tail or head) is the state
- * change; the notify's seq_cst fence follows it, and the waiter's re-check
+ * The pairing with a waiter: the claim (a seq_cst CAS on tail or head) is
+ * the state change; the notify's seq_cst load of is_empty follows it
+ * (uvev__ws_notify_after_rmw: the RMW stands in for the notify's fence, so a
+ * message costs one locked instruction on x86), and the waiter's re-check
  * follows the fence that ends uvev__ws_insert. Either the notify sees the
  * waiter, or the waiter's re-check sees the claim, and then waits for the
  * operation in flight to complete (ring.c) instead of reporting empty or
@@ -29,7 +31,7 @@ static inline void uvev__chan_send_finish(uvev_chan_t* ch,
                                           const struct uvev__slot* s,
                                           const void* elem) {
 #if UVEV__MUTANT != 9
-  uvev__ws_notify(&ch->not_empty.ws, 1);
+  uvev__ws_notify_after_rmw(&ch->not_empty.ws, 1);
   uvev__ring_put(&ch->ring, s, elem);
 #else
   uvev__ring_put(&ch->ring, s, elem);
@@ -43,7 +45,7 @@ static inline void uvev__chan_recv_finish(uvev_chan_t* ch,
                                           const struct uvev__slot* s,
                                           void* out) {
 #if UVEV__MUTANT != 9
-  uvev__ws_notify(&ch->not_full.ws, 1);
+  uvev__ws_notify_after_rmw(&ch->not_full.ws, 1);
   uvev__ring_take(&ch->ring, s, out);
 #else
   uvev__ring_take(&ch->ring, s, out);

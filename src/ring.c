@@ -91,19 +91,28 @@ int uvev__ring_claim_send(struct uvev__ring* r, struct uvev__slot* s) {
      * overwrite the cell. */
     seq = uvev__load(cell->seq, acquire);
     if (seq == 2 * pos) {
-      /* Relaxed: claims the position; close's fetch_or on the same word
-       * makes this fail once the ring is closed. Data is ordered by seq; the
-       * waiters, by the notify fence that follows the claim (chan.h). */
+      /* Seq_cst on success: claims the position, and is the state change
+       * that uvev__ws_notify_after_rmw pairs with the receivers' fence
+       * (chan.h), in place of a fence of its own. Close's fetch_or on the
+       * same word makes this fail once the ring is closed. Data is ordered
+       * by seq. Relaxed on failure: the loop looks again. */
+#if UVEV__MUTANT != 11
+      if (uvev__cas(r->tail, &tail, tail + 2, seq_cst, relaxed))
+        break;
+#else
       if (uvev__cas(r->tail, &tail, tail + 2, relaxed, relaxed))
         break;
+#endif
       continue;  /* the failed CAS reloaded tail */
     }
     if ((int64_t) (seq - 2 * pos) < 0) {
       /* The cell still holds the element of pos - capacity. Full if no
        * receive has claimed that element; if one has, it is in flight: wait
-       * for it to free the cell. Relaxed: a stale head only says "full",
-       * which a waiter re-checks after its fence. */
-      head = uvev__load(r->head, relaxed);
+       * for it to free the cell. Seq_cst: a sender re-checking after its
+       * wait's fence must see a receive's seq_cst claim that came before
+       * that fence in S, since the receive's notify has no fence of its own
+       * (chan.h). Off the fast path: only a full-looking cell gets here. */
+      head = uvev__load(r->head, seq_cst);
       if ((int64_t) (pos - (head >> 1)) >= (int64_t) r->capacity)
         return UV_EAGAIN;
 #if UVEV__MUTANT == 9 || UVEV__MUTANT == 10
@@ -153,19 +162,28 @@ int uvev__ring_claim_recv(struct uvev__ring* r, struct uvev__slot* s) {
      * element is there before we copy it out. */
     seq = uvev__load(cell->seq, acquire);
     if (seq == 2 * pos + 1) {
-      /* Relaxed: claims the position. Data is ordered by seq; the senders
-       * waiting for room, by the notify fence that follows (chan.h). */
+      /* Seq_cst on success: claims the position, and pairs with the
+       * senders' fence through uvev__ws_notify_after_rmw, as in
+       * uvev__ring_claim_send. Data is ordered by seq. */
+#if UVEV__MUTANT != 11
+      if (uvev__cas(r->head, &head, head + 2, seq_cst, relaxed))
+        break;
+#else
       if (uvev__cas(r->head, &head, head + 2, relaxed, relaxed))
         break;
+#endif
       continue;  /* the failed CAS reloaded head */
     }
     if ((int64_t) (seq - (2 * pos + 1)) < 0) {
       /* Not yet published for this lap. Empty if no send has claimed pos,
        * and then EOF if closed; if one has, it is in flight: wait for it.
-       * Acquire: pairs with the release fetch_or in uvev__ring_close, so a
-       * receiver told UV_EOF has seen the closer's count (chan.h). A stale
-       * tail only says "empty", which a waiter re-checks after its fence. */
-      tail = uvev__load(r->tail, acquire);
+       * Seq_cst: a receiver re-checking after its wait's fence must see a
+       * send's seq_cst claim that came before that fence in S, since the
+       * send's notify has no fence of its own (chan.h); and, as an acquire,
+       * it pairs with the release fetch_or in uvev__ring_close, so a
+       * receiver told UV_EOF has seen the closer's count. Off the fast path:
+       * only an empty-looking cell gets here. */
+      tail = uvev__load(r->tail, seq_cst);
       if ((int64_t) ((tail >> 1) - pos) <= 0)
         return (tail & UVEV__RING_CLOSED) ? UV_EOF : UV_EAGAIN;
 #if UVEV__MUTANT == 9 || UVEV__MUTANT == 10

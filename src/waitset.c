@@ -89,8 +89,14 @@ void uvev__ws_insert(struct uvev__waitset* ws, struct uvev__node* node) {
   /* Relaxed: every other access is under the lock, and this waiter's own
    * later loads are ordered after it by program order. */
   uvev__store(node->in_wait_set, 1, relaxed);
-  /* Relaxed: made visible to uvev__ws_notify's load by the fence below. */
-  uvev__store(ws->is_empty, 0, relaxed);
+  /* Seq_cst: uvev__ws_notify's relaxed load sees it through the fence pair
+   * (the fence below), which is enough for uvev_notify. The channel's notify
+   * has no fence (uvev__ws_notify_after_rmw): its seq_cst load and this
+   * store are then ordered directly in S. (C11 would order them through
+   * this store, the fence below and S as well; Relacy, which checks this
+   * file, does not model that rule, so the store is seq_cst. It is on the
+   * registering path only, under the lock.) */
+  uvev__store(ws->is_empty, 0, seq_cst);
   uvev__unlock(ws->lock);
   /* seq_cst fence: pairs with the fence at the top of uvev__ws_notify. Either
    * the predicate re-check that follows sees the notifier's new state, or

@@ -66,4 +66,25 @@ static inline void uvev__ws_notify(struct uvev__waitset* ws, size_t n) {
   uvev__ws_notify_slow(ws, n);
 }
 
+/* uvev__ws_notify for a caller whose state change was a seq_cst RMW (the
+ * channel's claim, ring.c), with nothing but this call after it that the
+ * waiter's predicate reads. No fence: the RMW comes before the seq_cst load
+ * below in the single total order S, and the waiter's seq_cst fence (end of
+ * uvev__ws_insert) falls somewhere in S. If it falls before the load, the
+ * load sees the waiter's is_empty = 0 (the store is sequenced before that
+ * fence); if after, the RMW precedes the fence, and so the waiter's re-check,
+ * a seq_cst load of the word the RMW wrote (ring.c reads the other side's
+ * index that way), reads the RMW's value or a later one. On x86 a seq_cst
+ * load is a plain mov: the message then pays one locked instruction, the
+ * claim. An arbitrary predicate can read state changed by plain stores,
+ * which have no place in S: uvev_notify keeps its fence. */
+static inline void uvev__ws_notify_after_rmw(struct uvev__waitset* ws,
+                                             size_t n) {
+  /* Seq_cst: pairs with the caller's seq_cst RMW and the waiter's fence, as
+   * above. */
+  if (uvev__load(ws->is_empty, seq_cst))
+    return;
+  uvev__ws_notify_slow(ws, n);
+}
+
 #endif /* UVEV_WAITSET_H_ */
