@@ -226,11 +226,12 @@ UVEV_EXTERN int uvev_chan_init(uvev_chan_t* ch, size_t capacity,
  *  - a loop operation is done once its callback has run (it may destroy from
  *    the callback); until then destroy refuses with UV_EBUSY.
  *  - a blocking call is counted only while it sleeps, which no other thread
- *    can observe, and try calls and uvev_notify() count nothing (so they stay
- *    one locked RMW and a fence with nobody waiting; counting every call
- *    would add two locked RMWs per message, see bench/README.md): join
+ *    can observe, and try calls and uvev_notify() count nothing: join
  *    threads that may still be inside one. UV_EBUSY for them is a safety net,
- *    not a promise.
+ *    not a promise. Counting every call from its entry would not make a
+ *    promise of it either: a call that has entered but not yet counted
+ *    still races the destroy, so the rule would still be "join"; it would
+ *    only cost two more locked RMWs per message.
  * With several receivers, one that got UV_EOF cannot know that the others
  * have returned: join them before destroying. */
 UVEV_EXTERN int uvev_chan_destroy(uvev_chan_t* ch);
