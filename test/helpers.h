@@ -57,6 +57,8 @@ void counter_add(counter_t* c, unsigned long n);
 unsigned long counter_get(counter_t* c);
 /* Blocks (with the watchdog bound) until the counter reaches target. */
 void wait_until_count(counter_t* c, unsigned long target);
+/* As wait_until_count, but gives up after timeout_ms: 0 or UV_ETIMEDOUT. */
+int counter_wait(counter_t* c, unsigned long target, uint64_t timeout_ms);
 
 /* A pool of tokens: an atomic count; take() succeeds once per token. */
 typedef struct {
@@ -94,5 +96,6 @@ Suite* chan_suite(void);
 Suite* stress_suite(void);
 Suite* race_suite(void);
 Suite* long_suite(void);
+Suite* regress_suite(void);
 
 #endif /* UVEV_TEST_HELPERS_H_ */
