@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
     {"stress", stress_suite},
     {"race", race_suite},
     {"long", long_suite},
+    {"regress", regress_suite},
   };
   SRunner* sr;
   size_t i;
