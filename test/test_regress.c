@@ -303,38 +303,31 @@ static void destroy_rounds(int send, int k, int close, int recv,
   }
 }
 
-/* A blocking send's element taken by a spinning receiver. */
-START_TEST(test_destroy_after_send_sync) {
-  destroy_rounds(SEND_SYNC, 1, 0, RECV_SPIN, 20000);
-}
-END_TEST
+/* Loop test i runs destroy_cases[i]. */
+static const struct {
+  int send;
+  int k;
+  int close;
+  int recv;
+  unsigned long rounds;
+} destroy_cases[] = {
+  /* A send's element, taken by a spinning receiver; by a blocked one (the
+   * send wakes it, and must be done with the channel's lock before the
+   * receiver can have the element); a try_send's. */
+  {SEND_SYNC, 1, 0, RECV_SPIN, 20000},
+  {SEND_SYNC, 1, 0, RECV_SYNC, 5000},
+  {SEND_TRY, 1, 0, RECV_SPIN, 20000},
+  /* UV_EOF from a racing close, seen by a spinning, a blocked and a loop
+   * receiver. */
+  {SEND_SYNC, 3, 1, RECV_SPIN, 20000},
+  {SEND_SYNC, 3, 1, RECV_SYNC, 5000},
+  {SEND_SYNC, 3, 1, RECV_LOOP, 20000},
+};
 
-/* ... by a blocked receiver: the send wakes it, and must be done with the
- * channel's lock before the receiver can have the element. */
-START_TEST(test_destroy_after_send_sync_blocked) {
-  destroy_rounds(SEND_SYNC, 1, 0, RECV_SYNC, 5000);
-}
-END_TEST
-
-START_TEST(test_destroy_after_try_send) {
-  destroy_rounds(SEND_TRY, 1, 0, RECV_SPIN, 20000);
-}
-END_TEST
-
-/* UV_EOF from a racing close, seen by a spinning, a blocked and a loop
- * receiver. */
-START_TEST(test_destroy_after_close) {
-  destroy_rounds(SEND_SYNC, 3, 1, RECV_SPIN, 20000);
-}
-END_TEST
-
-START_TEST(test_destroy_after_close_blocked) {
-  destroy_rounds(SEND_SYNC, 3, 1, RECV_SYNC, 5000);
-}
-END_TEST
-
-START_TEST(test_destroy_after_close_loop) {
-  destroy_rounds(SEND_SYNC, 3, 1, RECV_LOOP, 20000);
+START_TEST(test_destroy_at_once) {
+  destroy_rounds(destroy_cases[_i].send, destroy_cases[_i].k,
+                 destroy_cases[_i].close, destroy_cases[_i].recv,
+                 destroy_cases[_i].rounds);
 }
 END_TEST
 
@@ -657,10 +650,22 @@ static void st_join(st_peer_t* p) {
     memcpy(&p->elem, st.page, sizeof(p->elem));
 }
 
-static void st_await_stall(void) {
+/* Starts p and waits until it blocks on ev, behind those already there. */
+static void st_start_waiting(st_peer_t* p, int send, uint64_t elem,
+                             uvev_event_t* ev) {
+  unsigned n;
+
+  n = waiters_linked(ev);
+  st_start(p, send, elem, 0);
+  await_linked(ev, n + 1);
+}
+
+/* Starts p on the page and waits until it faults there. */
+static void st_start_stalled(st_peer_t* p, int send, uint64_t elem) {
   uint64_t start;
   unsigned spins;
 
+  st_start(p, send, elem, 1);
   spins = 0;
   start = uv_hrtime();
   while (!__atomic_load_n(&st.stalled, __ATOMIC_ACQUIRE))
@@ -705,15 +710,14 @@ static void st_recv_scenario(int loop_first) {
   int ok;
 
   st_setup(4, 1);
-  if (loop_first)
+  if (loop_first) {
     st_start_loop(&r[0]);
-  else
-    st_start(&r[0], 0, 0, 0);
-  await_linked(&st.ch.not_empty, 1);
-  st_start(&r[1], 0, 0, 0);
-  await_linked(&st.ch.not_empty, 2);
-  st_start(&a, 1, 1, 1);
-  st_await_stall();
+    await_linked(&st.ch.not_empty, 1);
+  } else {
+    st_start_waiting(&r[0], 0, 0, &st.ch.not_empty);
+  }
+  st_start_waiting(&r[1], 0, 0, &st.ch.not_empty);
+  st_start_stalled(&a, 1, 1);
   /* No receive on this thread from here until the release: it could wait
    * for the stalled send. */
   b = 2;
@@ -758,12 +762,9 @@ START_TEST(test_stall_recv) {
   st_setup(2, 0);
   for (v = 1; v <= 2; v++)
     ck_assert_int_eq(uvev_chan_try_send(&st.ch, &v), 0);
-  st_start(&s[0], 1, 11, 0);
-  await_linked(&st.ch.not_full, 1);
-  st_start(&s[1], 1, 12, 0);
-  await_linked(&st.ch.not_full, 2);
-  st_start(&a, 0, 0, 1);
-  st_await_stall();
+  st_start_waiting(&s[0], 1, 11, &st.ch.not_full);
+  st_start_waiting(&s[1], 1, 12, &st.ch.not_full);
+  st_start_stalled(&a, 0, 0);
   /* b on a thread of its own: on a fixed library it may wait for a. */
   st_start(&b, 0, 0, 0);
   counter_wait(&st.done, 1, STEP_BOUND_MS);
@@ -801,12 +802,8 @@ Suite* regress_suite(void) {
   tc = tcase_create("destroy");
   tcase_add_checked_fixture(tc, fixture_setup, fixture_teardown);
   tcase_set_timeout(tc, 300);
-  tcase_add_test(tc, test_destroy_after_send_sync);
-  tcase_add_test(tc, test_destroy_after_send_sync_blocked);
-  tcase_add_test(tc, test_destroy_after_try_send);
-  tcase_add_test(tc, test_destroy_after_close);
-  tcase_add_test(tc, test_destroy_after_close_blocked);
-  tcase_add_test(tc, test_destroy_after_close_loop);
+  tcase_add_loop_test(tc, test_destroy_at_once, 0,
+                      sizeof(destroy_cases) / sizeof(destroy_cases[0]));
   suite_add_tcase(s, tc);
 
   tc = tcase_create("deadline");
