@@ -314,12 +314,12 @@ static const struct {
   /* A send's element, taken by a spinning receiver; by a blocked one (the
    * send wakes it, and must be done with the channel's lock before the
    * receiver can have the element); a try_send's. */
-  {SEND_SYNC, 1, 0, RECV_SPIN, 20000},
-  {SEND_SYNC, 1, 0, RECV_SYNC, 5000},
-  {SEND_TRY, 1, 0, RECV_SPIN, 20000},
+  {SEND_SYNC, 1, 0, RECV_SPIN, 50000},
+  {SEND_SYNC, 1, 0, RECV_SYNC, 20000},
+  {SEND_TRY, 1, 0, RECV_SPIN, 50000},
   /* UV_EOF from a racing close, seen by a spinning, a blocked and a loop
    * receiver. */
-  {SEND_SYNC, 3, 1, RECV_SPIN, 20000},
+  {SEND_SYNC, 3, 1, RECV_SPIN, 30000},
   {SEND_SYNC, 3, 1, RECV_SYNC, 5000},
   {SEND_SYNC, 3, 1, RECV_LOOP, 20000},
 };
