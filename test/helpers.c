@@ -124,13 +124,18 @@ static int count_reached(void* arg) {
   return counter_get(a->c) >= a->target;
 }
 
-void wait_until_count(counter_t* c, unsigned long target) {
+int counter_wait(counter_t* c, unsigned long target, uint64_t timeout_ms) {
   struct count_arg a;
-  int err;
 
   a.c = c;
   a.target = target;
-  err = uvev_wait_sync_timeout(&c->ev, count_reached, &a, WATCHDOG_MS);
+  return uvev_wait_sync_timeout(&c->ev, count_reached, &a, timeout_ms);
+}
+
+void wait_until_count(counter_t* c, unsigned long target) {
+  int err;
+
+  err = counter_wait(c, target, WATCHDOG_MS);
   if (err != 0)
     die("wait_until_count: %lu of %lu after %d ms: %s", counter_get(c),
         target, WATCHDOG_MS, uv_strerror(err));

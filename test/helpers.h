@@ -68,6 +68,8 @@ void counter_add(counter_t* c, unsigned long n);
 unsigned long counter_get(counter_t* c);
 /* Blocks (with the watchdog bound) until the counter reaches target. */
 void wait_until_count(counter_t* c, unsigned long target);
+/* As wait_until_count, but gives up after timeout_ms: 0 or UV_ETIMEDOUT. */
+int counter_wait(counter_t* c, unsigned long target, uint64_t timeout_ms);
 
 /* A pool of tokens: an atomic count; take() succeeds once per token. */
 typedef struct {
@@ -180,5 +182,6 @@ TCase* chan_streams_case(void);  /* test_chan_streams.c */
 TCase* stress_case(void);      /* test_stress.c */
 TCase* race_case(void);        /* test_race.c */
 TCase* long_case(void);        /* test_long.c */
+TCase* regress_case(void);   /* test_regress.c, its own suite */
 
 #endif /* UVEV_TEST_HELPERS_H_ */

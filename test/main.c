@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   static TCase* (*const stress[])(void) = { stress_case, NULL };
   static TCase* (*const race[])(void) = { race_case, NULL };
   static TCase* (*const longs[])(void) = { long_case, NULL };
+  static TCase* (*const regress[])(void) = { regress_case, NULL };
   static const struct {
     const char* name;
     TCase* (*const* cases)(void);
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
     {"stress", stress},
     {"race", race},
     {"long", longs},
+    {"regress", regress},
   };
   SRunner* sr;
   Suite* s;

@@ -27,6 +27,7 @@ struct stream_s {
   const stream_config_t* cfg;
   uvev_chan_t ch;
   int producers_left;          /* atomic */
+  unsigned long share;         /* cfg->quota: each consumer's share */
   peer_t peers[2 * STREAM_MAX_PEERS];
 };
 
@@ -62,7 +63,35 @@ static void account(peer_t* p, uint64_t e) {
   p->sum += hash64(e);
 }
 
+/* The thread peers' timeout, and the check that an operation did not need
+ * all of it. */
+static uint64_t op_timeout(peer_t* p) {
+  if (p->s->cfg->chaos)
+    return 1;
+  return p->s->cfg->op_timeout_ms != 0 ? p->s->cfg->op_timeout_ms
+                                       : WATCHDOG_MS;
+}
+
+static void op_check(peer_t* p, uint64_t start, int err) {
+  uint64_t ms;
+
+  if (p->s->cfg->chaos || p->s->cfg->op_timeout_ms == 0)
+    return;
+  ms = (uv_hrtime() - start) / 1000000;
+  if (ms >= p->s->cfg->op_timeout_ms)
+    die("stream: %s %d: an operation took %llu ms and returned %s (a lost "
+        "wake-up, healed only by its deadline?)",
+        p->producer ? "producer" : "consumer", p->id,
+        (unsigned long long) ms, err == 0 ? "0" : uv_err_name(err));
+}
+
+static int share_taken(peer_t* p) {
+  return p->s->cfg->quota && p->count == p->s->share;
+}
+
 static void producer_done(stream_t* s) {
+  if (s->cfg->quota)
+    return;
   if (__atomic_sub_fetch(&s->producers_left, 1, __ATOMIC_ACQ_REL) == 0)
     uvev_chan_close(&s->ch);
 }
@@ -71,14 +100,16 @@ static void producer_done(stream_t* s) {
 
 static void thread_producer(void* arg) {
   peer_t* p = arg;
+  uint64_t start;
   uint64_t e;
   int err;
 
   for (p->next = 0; p->next < p->s->cfg->per_producer; p->next++) {
     e = element(p->id, p->next);
     for (;;) {
-      err = uvev_chan_send_sync_timeout(&p->s->ch, &e,
-                                        p->s->cfg->chaos ? 1 : WATCHDOG_MS);
+      start = uv_hrtime();
+      err = uvev_chan_send_sync_timeout(&p->s->ch, &e, op_timeout(p));
+      op_check(p, start, err);
       if (err == 0)
         break;
       if (err != UV_ETIMEDOUT || !p->s->cfg->chaos)
@@ -91,12 +122,14 @@ static void thread_producer(void* arg) {
 
 static void thread_consumer(void* arg) {
   peer_t* p = arg;
+  uint64_t start;
   uint64_t e;
   int err;
 
-  for (;;) {
-    err = uvev_chan_recv_sync_timeout(&p->s->ch, &e,
-                                      p->s->cfg->chaos ? 1 : WATCHDOG_MS);
+  while (!share_taken(p)) {
+    start = uv_hrtime();
+    err = uvev_chan_recv_sync_timeout(&p->s->ch, &e, op_timeout(p));
+    op_check(p, start, err);
     if (err == 0)
       account(p, e);
     else if (err == UV_EOF)
@@ -171,9 +204,10 @@ static void on_received(uvev_chan_op_t* op, int status) {
   CHECK_ON_THREAD(status == 0);
   account(p, p->elem);
   /* Drain what is there without another wait. */
-  while ((err = uvev_chan_try_recv(&p->s->ch, &e)) == 0)
+  err = 0;
+  while (!share_taken(p) && (err = uvev_chan_try_recv(&p->s->ch, &e)) == 0)
     account(p, e);
-  if (err == UV_EOF) {
+  if (err == UV_EOF || share_taken(p)) {
     chaos_stop(p);
     return;
   }
@@ -226,6 +260,10 @@ void stream_run(const stream_config_t* cfg, stream_result_t* res) {
   ck_assert_int_le(ncons, STREAM_MAX_PEERS);
   ck_assert_int_eq(uvev_chan_init(&s.ch, cfg->capacity, sizeof(uint64_t)), 0);
   s.producers_left = nprod;
+  if (cfg->quota) {
+    ck_assert_uint_eq(nprod * cfg->per_producer % ncons, 0);
+    s.share = nprod * cfg->per_producer / ncons;
+  }
 
   n = 0;
   for (i = 0; i < nprod; i++, n++) {
@@ -269,7 +307,8 @@ void stream_run(const stream_config_t* cfg, stream_result_t* res) {
       expect += hash64(element(j, k));
   ck_assert_uint_eq(count, nprod * cfg->per_producer);
   ck_assert_uint_eq(sum, expect);
-  ck_assert_int_eq(uvev_chan_try_recv(&s.ch, &sum), UV_EOF);
+  ck_assert_int_eq(uvev_chan_try_recv(&s.ch, &sum),
+                   cfg->quota ? UV_EAGAIN : UV_EOF);
   ck_assert_int_eq(uvev_chan_destroy(&s.ch), 0);
   res->count = count;
 }

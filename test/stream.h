@@ -28,6 +28,14 @@ typedef struct {
   size_t capacity;
   unsigned long per_producer;
   int chaos;
+  /* Thread peers' blocking timeout, in ms; 0: WATCHDOG_MS. Without chaos an
+   * operation that needs all of it fails the run: in a stream that moves,
+   * nothing waits that long unless its wake-up was lost. */
+  unsigned op_timeout_ms;
+  /* No close at the end: each consumer takes exactly its share of the
+   * elements (they must divide evenly), so the last ones reach their
+   * consumers by wake-ups alone. */
+  int quota;
 } stream_config_t;
 
 typedef struct {
