@@ -1,5 +1,6 @@
 /* test_regress.c: the regress suite: bugs found in review, each pinned by a
- * test that fails on the code that had it.
+ * test that fails on the code that had it (all but the busy-channel deadline
+ * test, see there).
  *
  *  - lifetimes: a receiver that holds the element of a racing send, or has
  *    seen UV_EOF after a racing close, may destroy and free the channel at
@@ -132,8 +133,9 @@ static void jitter_stop(void) {
  * the close tests) while the test thread receives; the moment the receiver
  * has what it waited for (the element, or UV_EOF) it destroys the channel,
  * poisons it and frees it. A send or close that still touches the channel
- * then is a use after free (ASan reports it; elsewhere the poison tends to
- * crash). The peer is jittered to hold it up inside that window.
+ * then is a use after free: ASan reports it, TSan reports a race with the
+ * free, a plain build seldom notices. The peer is jittered to hold it up
+ * inside that window.
  */
 
 enum { SEND_SYNC, SEND_TRY };
