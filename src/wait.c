@@ -50,7 +50,7 @@ void uvev__wait_finish(uvev_wait_t* req) {
 
   /* Registered only when the waker's close took it off the ready list. */
   uvev__assert_flags(req, UVEV__WAIT_ACTIVE | UVEV__WAIT_DECIDED, 0);
-  assert(!(req->flags & UVEV__WAIT_REGISTERED) ||
+  uvev__assert(!(req->flags & UVEV__WAIT_REGISTERED) ||
          (req->waker->flags & UVEV__WAKER_CLOSING));
   ev = req->event;
   uvev__waker_remove_deadline(req->waker, req);

@@ -25,8 +25,6 @@
  * (mloop_*, with libuv 1.44's uv_async_send), so a change here must be made
  * there too (docs/design.md, section 8).
  */
-#include <string.h>
-
 #include "internal.h"
 #include "heap.h"
 #include "ready.h"
@@ -189,7 +187,7 @@ int uvev_waker_init(uv_loop_t* loop, uvev_waker_t* w) {
   if (loop == NULL || w == NULL)
     return UV_EINVAL;
   data = w->data;
-  memset(w, 0, sizeof(*w));
+  uvev__zero(w);
   w->data = data;
   w->loop = loop;
   err = uv_async_init(loop, &w->async, uvev__waker_async_cb);
