@@ -8,9 +8,8 @@
  * element when it succeeds, so a decided operation keeps its element even if
  * it is cancelled before its callback runs (wait.c's contract).
  *
- * The model compiles chan.h, not this file: test/model/chan.h mirrors the
- * blocking and loop operations below, so a change here must be made there
- * too (docs/design.md, section 8).
+ * The model (test/model) compiles this file unchanged, with its malloc and
+ * free allocating the cells through Relacy (docs/design.md, section 8).
  */
 #include <stdlib.h>
 

@@ -1,6 +1,6 @@
 /* event.c: the public event (eventcount) calls: init, destroy, notify.
  * The waiting itself lives in wait.c (loops) and sync.c (threads). The
- * model mirrors destroy (test/model/model.h, event_destroy_and_reuse).
+ * model (test/model) compiles this file unchanged.
  */
 #include "internal.h"
 #include "waitset.h"

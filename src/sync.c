@@ -6,9 +6,8 @@
  * notifier no system call and the waiter no sleep, which is what keeps
  * small-buffer hand-offs between threads fast.
  *
- * The model does not compile this file: test/model/model.h mirrors its use
- * of the waitset (twaiter_wait_pred), so a change here must be made there
- * too (docs/design.md, section 8).
+ * The model (test/model) compiles this file unchanged, on its libuv's mutex,
+ * condition variable and clock (test/model/uv.h).
  */
 #include "internal.h"
 #include "waitset.h"

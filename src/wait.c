@@ -9,8 +9,7 @@
  * the drain delivers it. Everything here runs on the loop thread. The states
  * and transitions are tabled in docs/design.md, section 4.
  *
- * The model does not compile this file: test/model/model.h mirrors it
- * (lreq_*), so a change here must be made there too (docs/design.md, 8).
+ * The model (test/model) compiles this file unchanged (docs/design.md, 8).
  */
 #include "internal.h"
 #include "waitset.h"

@@ -21,9 +21,8 @@
  * after an acquire of in_wait_set or that lock (uvev__ws_settle). So once the
  * waker has no active request, no notifier can still be touching it.
  *
- * The model does not compile this file: test/model/model.h mirrors it
- * (mloop_*, with libuv 1.44's uv_async_send), so a change here must be made
- * there too (docs/design.md, section 8).
+ * The model (test/model) compiles this file unchanged, on a model libuv with
+ * 1.44's uv_async_send (test/model/uv.h; docs/design.md, section 8).
  */
 #include "internal.h"
 #include "heap.h"
