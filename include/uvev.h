@@ -254,6 +254,19 @@ UVEV_EXTERN int uvev_chan_try_send(uvev_chan_t* ch, const void* elem);
  * sent before it (linearizable). */
 UVEV_EXTERN int uvev_chan_try_recv(uvev_chan_t* ch, void* out);
 
+/* Batches: up to n elements with one claim and one notify sized to what
+ * moved, FIFO, each element exactly once, with the single calls' close
+ * semantics. elems points to n elements, back to back (n * elem_size
+ * bytes). A batch moves a prefix of what it asked for: the elements (or the
+ * free cells) that were there, in a row, when it claimed, and stops before
+ * one still held by an operation in flight. At most INT_MAX per call.
+ * Any thread, never sleeps. The count moved (1 to n), or UV_EAGAIN (full,
+ * empty), UV_EPIPE (closed), UV_EOF (closed and drained), UV_EINVAL (NULL,
+ * or n == 0). */
+UVEV_EXTERN int uvev_chan_try_send_many(uvev_chan_t* ch, const void* elems,
+                                        size_t n);
+UVEV_EXTERN int uvev_chan_try_recv_many(uvev_chan_t* ch, void* out, size_t n);
+
 /* Loop side: sends *elem once there is room; elem must stay valid until cb.
  * cb(op, status) runs once on the loop: 0, UV_EPIPE, or UV_ECANCELED.
  * Returns 0, UV_EINVAL (NULL, or the waker is closing) or UV_EBUSY (op is
@@ -267,8 +280,21 @@ UVEV_EXTERN int uvev_chan_send(uvev_waker_t* waker, uvev_chan_op_t* op,
 UVEV_EXTERN int uvev_chan_recv(uvev_waker_t* waker, uvev_chan_op_t* op,
                                uvev_chan_t* ch, void* out, uvev_chan_cb cb);
 
+/* Loop side batches: move 1 to n elements (as uvev_chan_try_send_many) once
+ * any can move; elems/out must stay valid until cb. cb's status is the count
+ * moved (> 0), UV_EPIPE or UV_EOF, or UV_ECANCELED. Returns as uvev_chan_send
+ * (UV_EINVAL also for n == 0). A loop that drains a busy channel takes
+ * everything there in one callback. */
+UVEV_EXTERN int uvev_chan_send_many(uvev_waker_t* waker, uvev_chan_op_t* op,
+                                    uvev_chan_t* ch, const void* elems,
+                                    size_t n, uvev_chan_cb cb);
+UVEV_EXTERN int uvev_chan_recv_many(uvev_waker_t* waker, uvev_chan_op_t* op,
+                                    uvev_chan_t* ch, void* out, size_t n,
+                                    uvev_chan_cb cb);
+
 /* Cancels a pending operation, as uvev_wait_cancel: its callback gets
- * UV_ECANCELED unless the element was already moved (then 0). Loop thread.
+ * UV_ECANCELED unless the element was already moved (then 0, or a batch's
+ * count). Loop thread.
  * 0, or UV_EINVAL if op is NULL or not active. */
 UVEV_EXTERN int uvev_chan_cancel(uvev_chan_op_t* op);
 
@@ -281,6 +307,19 @@ UVEV_EXTERN int uvev_chan_send_sync_timeout(uvev_chan_t* ch, const void* elem,
                                             uint64_t timeout_ms);
 UVEV_EXTERN int uvev_chan_recv_sync_timeout(uvev_chan_t* ch, void* out,
                                             uint64_t timeout_ms);
+
+/* Thread side, blocking batches: wait until at least one element can move,
+ * then move 1 to n of them (as uvev_chan_try_send_many). The count moved, or
+ * the errors of the single calls; UV_EINVAL also for n == 0. */
+UVEV_EXTERN int uvev_chan_send_many_sync(uvev_chan_t* ch, const void* elems,
+                                         size_t n);
+UVEV_EXTERN int uvev_chan_recv_many_sync(uvev_chan_t* ch, void* out, size_t n);
+UVEV_EXTERN int uvev_chan_send_many_sync_timeout(uvev_chan_t* ch,
+                                                 const void* elems, size_t n,
+                                                 uint64_t timeout_ms);
+UVEV_EXTERN int uvev_chan_recv_many_sync_timeout(uvev_chan_t* ch, void* out,
+                                                 size_t n,
+                                                 uint64_t timeout_ms);
 
 #ifdef __cplusplus
 }

@@ -178,6 +178,7 @@ TCase* lifetime_case(void);    /* test_lifetime.c */
 TCase* chan_ring_case(void);   /* test_chan_ring.c */
 TCase* chan_close_case(void);  /* test_chan_close.c */
 TCase* chan_ops_case(void);    /* test_chan_ops.c */
+TCase* chan_batch_case(void);  /* test_chan_batch.c */
 TCase* chan_streams_case(void);  /* test_chan_streams.c */
 TCase* stress_case(void);      /* test_stress.c */
 TCase* race_case(void);        /* test_race.c */

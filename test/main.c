@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
     misuse_case, lifetime_case, NULL
   };
   static TCase* (*const chan[])(void) = {
-    chan_ring_case, chan_close_case, chan_ops_case, chan_streams_case, NULL
+    chan_ring_case, chan_close_case, chan_ops_case, chan_batch_case,
+    chan_streams_case, NULL
   };
   static TCase* (*const stress[])(void) = { stress_case, NULL };
   static TCase* (*const race[])(void) = { race_case, NULL };

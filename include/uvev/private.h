@@ -138,13 +138,17 @@ struct uvev__heap_node {
   UVEV__ATOMIC(unsigned long) closing;
 
 /* uvev_chan_op_t: a wait on not_full (send) or not_empty (receive) whose
- * predicate is the try call; `result` is what the last try returned. */
+ * predicate is the try call for up to `max` elements (1 for the single
+ * operations; `many` for the batches, whose status is the count); `result`
+ * is what the last try returned, a count or an error. */
 #define UVEV_CHAN_OP_PRIVATE_FIELDS                                           \
   uvev_wait_t wait;                                                           \
   uvev_chan_t* chan;                                                          \
   const void* elem;                                                           \
   void* out;                                                                  \
+  size_t max;                                                                 \
   uvev_chan_cb cb;                                                            \
+  int many;                                                                   \
   int result;
 
 #endif /* UVEV_PRIVATE_H */
