@@ -91,6 +91,27 @@ struct uvev_event_s {
 /* Returns 0, or an error from uv_mutex_init(). Any thread. */
 UVEV_EXTERN int uvev_event_init(uvev_event_t* ev);
 
+/* Flags of uvev_event_init_ex. */
+enum {
+  /* Wake the newest waiter first (LIFO) instead of the oldest: in a pool of
+   * workers that all wait on one event, the one that parked last has the
+   * warmest cache, and the others stay asleep. Every other rule holds as
+   * for FIFO events (a wait that leaves after being notified hands the
+   * notification on, now to the newest remaining waiter). */
+  UVEV_EVENT_LIFO = 1
+};
+
+/* uvev_event_init with flags (0, or UVEV_EVENT_LIFO). UV_EINVAL for NULL or
+ * an unknown flag, changing nothing. */
+UVEV_EXTERN int uvev_event_init_ex(uvev_event_t* ev, unsigned int flags);
+
+/* The number of waiters registered on the event now: loop waits and blocking
+ * waits that have registered and are not yet notified, cancelled or timed
+ * out. A hint, read without the lock and with no order: it may be stale by
+ * the time it returns, so never decide with it whether to notify (notify is
+ * already cheap with nobody waiting). 0 for NULL. Any thread. */
+UVEV_EXTERN size_t uvev_event_waiters(const uvev_event_t* ev);
+
 /* Returns 0. UV_EBUSY, changing nothing, while a loop wait on the event is
  * started and not yet called back (including one already notified and queued
  * on its loop; it may destroy from its callback), or a blocking wait sleeps
@@ -107,10 +128,10 @@ UVEV_EXTERN int uvev_event_init(uvev_event_t* ev);
  * loop wait is counted from its start to its callback. */
 UVEV_EXTERN int uvev_event_destroy(uvev_event_t* ev);
 
-/* Wakes up to n more waiters, oldest first; n == SIZE_MAX wakes all. Call it
- * after making the awaited state true. Includes the full fence that pairs with
- * the waiter's; with nobody waiting it takes no lock and makes no system call.
- * Any thread. NULL is ignored. */
+/* Wakes up to n more waiters, oldest first (newest first on a LIFO event);
+ * n == SIZE_MAX wakes all. Call it after making the awaited state true.
+ * Includes the full fence that pairs with the waiter's; with nobody waiting
+ * it takes no lock and makes no system call. Any thread. NULL is ignored. */
 UVEV_EXTERN void uvev_notify(uvev_event_t* ev, size_t n);
 UVEV_EXTERN void uvev_notify_one(uvev_event_t* ev);
 UVEV_EXTERN void uvev_notify_all(uvev_event_t* ev);

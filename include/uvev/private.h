@@ -43,6 +43,11 @@ struct uvev__waitset {
   /* Mirrors head == NULL. Written under the lock, read by notify without it:
    * the cheap exit when nobody waits. */
   UVEV__ATOMIC(int) is_empty;
+  /* The nodes linked. Written under the lock, read without it as a hint
+   * (uvev_event_waiters). */
+  UVEV__ATOMIC(unsigned long) count;
+  /* Set before the event is shared: wake the newest waiter first. */
+  UVEV__SHARED(int) lifo;
 };
 
 /* A link in a waker's ready list (a lock-free stack, see src/ready.h). */
