@@ -57,8 +57,10 @@ int uvev_chan_destroy(uvev_chan_t* ch) {
   /* A close that is still running (a receiver saw UV_EOF before the closer
    * returned) only has its notifies left: wait for it. Acquire: pairs with
    * the release decrement that ends uvev__chan_close (chan.h). */
+#if UVEV__MUTANT != 25
   while (uvev__load(ch->closing, acquire) != 0)
     uvev__thread_yield();
+#endif
   /* Acquire: pairs with the release decrement that ends each wait (as in
    * uvev_event_destroy); both are checked before either is destroyed. */
   if (uvev__load(ch->not_empty.nwaits, acquire) != 0 ||

@@ -210,8 +210,10 @@ static void uvev__waker_closed(uv_handle_t* handle) {
   uvev_waker_t* w;
 
   w = (uvev_waker_t*) handle->data;
+#if UVEV__MUTANT != 19
   if (--w->nclosing > 0)
     return;
+#endif
   while (w->active_head != NULL)
     uvev__wait_finish(w->active_head);
   if (w->close_cb != NULL)
@@ -223,7 +225,9 @@ void uvev_waker_close(uvev_waker_t* w, uvev_waker_close_cb close_cb) {
 
   if (w == NULL || (w->flags & UVEV__WAKER_CLOSING))
     return;
+#if UVEV__MUTANT != 20
   w->flags |= UVEV__WAKER_CLOSING;
+#endif
   w->close_cb = close_cb;
   /* Take every request out of its event (handing on notifications it had
    * received) and decide its status. After this no notifier can reach the
