@@ -173,26 +173,30 @@ test('clean shutdown', { timeout: 90000 }, async (t) => {
       // Each worker is an environment with its own loop and waker. On
       // terminate(), the addon's cleanup hook must close the channel (the
       // blocked thread returns), join the thread and close the waker;
-      // otherwise the worker's exit hangs or Node aborts.
+      // otherwise the worker's exit hangs or Node aborts. Whether a stream
+      // is still running when the hook comes (rather than stopped by a
+      // failed onBatch call) depends on where terminate() lands, so 20
+      // workers: a hook that left the thread blocked hung 10 runs of 10.
       const r = await runNode(`
         const { Worker } = require('node:worker_threads');
         const worker = \`
-          const { parentPort } = require('node:worker_threads');
+          const { parentPort, workerData } = require('node:worker_threads');
           const addon = require(process.env.ADDON);
           let told = false;
-          addon.stream(1e12, 4, () => {
+          addon.stream(1e12, workerData, () => {
             if (!told) parentPort.postMessage('streaming');
             told = true;
           });\`;
-        let left = 3;
+        let left = 20;
         function next() {
           if (left-- === 0) return console.log('ok');
-          const w = new Worker(worker, { eval: true });
+          const w = new Worker(worker, { eval: true,
+                                         workerData: left % 2 ? 1 : 4 });
           w.once('message', () => w.terminate());
           w.once('error', (err) => { console.error(err); process.exit(1); });
           w.once('exit', next);
         }
-        next();`, 60000);
+        next();`, 30000);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.signal, null);
       assert.equal(r.stdout.trim(), 'ok');

@@ -95,4 +95,6 @@ node -e '
 "$node_gyp" rebuild --nodedir="$prefix" --jobs=max --loglevel=warn
 grep -q "\"nodedir\": \"$prefix\"" build/config.gypi ||
   fail "node-gyp did not build against $prefix"
-node --test test.js
+# test.js bounds each wait; this bounds the process, which would not exit
+# if something kept Node's loop alive.
+timeout 180 node --test test.js
