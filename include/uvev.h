@@ -91,6 +91,27 @@ struct uvev_event_s {
 /* Returns 0, or an error from uv_mutex_init(). Any thread. */
 UVEV_EXTERN int uvev_event_init(uvev_event_t* ev);
 
+/* Flags of uvev_event_init_ex. */
+enum {
+  /* Wake the newest waiter first (LIFO) instead of the oldest: in a pool of
+   * workers that all wait on one event, the one that parked last has the
+   * warmest cache, and the others stay asleep. Every other rule holds as
+   * for FIFO events (a wait that leaves after being notified hands the
+   * notification on, now to the newest remaining waiter). */
+  UVEV_EVENT_LIFO = 1
+};
+
+/* uvev_event_init with flags (0, or UVEV_EVENT_LIFO). UV_EINVAL for NULL or
+ * an unknown flag, changing nothing. */
+UVEV_EXTERN int uvev_event_init_ex(uvev_event_t* ev, unsigned int flags);
+
+/* The number of waiters registered on the event now: loop waits and blocking
+ * waits that have registered and are not yet notified, cancelled or timed
+ * out. A hint, read without the lock and with no order: it may be stale by
+ * the time it returns, so never decide with it whether to notify (notify is
+ * already cheap with nobody waiting). 0 for NULL. Any thread. */
+UVEV_EXTERN size_t uvev_event_waiters(const uvev_event_t* ev);
+
 /* Returns 0. UV_EBUSY, changing nothing, while a loop wait on the event is
  * started and not yet called back (including one already notified and queued
  * on its loop; it may destroy from its callback), or a blocking wait sleeps
@@ -107,10 +128,10 @@ UVEV_EXTERN int uvev_event_init(uvev_event_t* ev);
  * loop wait is counted from its start to its callback. */
 UVEV_EXTERN int uvev_event_destroy(uvev_event_t* ev);
 
-/* Wakes up to n more waiters, oldest first; n == SIZE_MAX wakes all. Call it
- * after making the awaited state true. Includes the full fence that pairs with
- * the waiter's; with nobody waiting it takes no lock and makes no system call.
- * Any thread. NULL is ignored. */
+/* Wakes up to n more waiters, oldest first (newest first on a LIFO event);
+ * n == SIZE_MAX wakes all. Call it after making the awaited state true.
+ * Includes the full fence that pairs with the waiter's; with nobody waiting
+ * it takes no lock and makes no system call. Any thread. NULL is ignored. */
 UVEV_EXTERN void uvev_notify(uvev_event_t* ev, size_t n);
 UVEV_EXTERN void uvev_notify_one(uvev_event_t* ev);
 UVEV_EXTERN void uvev_notify_all(uvev_event_t* ev);
@@ -219,7 +240,8 @@ UVEV_EXTERN int uvev_chan_init(uvev_chan_t* ch, size_t capacity,
  *    received: the release store that publishes it is their last touch. So a
  *    receiver holding the last element it will get may destroy at once.
  *    Likewise a try or blocking receive is done once the room it made can be
- *    used by a send.
+ *    used by a send. The same holds for any element (or room) of a batch:
+ *    a batch makes its first one available last.
  *  - the close that the caller saw (UV_EOF, UV_EPIPE) is waited for, as
  *    above: a sole receiver that got UV_EOF may destroy at once. A second
  *    close racing it is not covered: join other closers.
@@ -254,6 +276,19 @@ UVEV_EXTERN int uvev_chan_try_send(uvev_chan_t* ch, const void* elem);
  * sent before it (linearizable). */
 UVEV_EXTERN int uvev_chan_try_recv(uvev_chan_t* ch, void* out);
 
+/* Batches: up to n elements with one claim and one notify sized to what
+ * moved, FIFO, each element exactly once, with the single calls' close
+ * semantics. elems points to n elements, back to back (n * elem_size
+ * bytes). A batch moves a prefix of what it asked for: the elements (or the
+ * free cells) that were there, in a row, when it claimed, and stops before
+ * one still held by an operation in flight. At most INT_MAX per call.
+ * Any thread, never sleeps. The count moved (1 to n), or UV_EAGAIN (full,
+ * empty), UV_EPIPE (closed), UV_EOF (closed and drained), UV_EINVAL (NULL,
+ * or n == 0). */
+UVEV_EXTERN int uvev_chan_try_send_many(uvev_chan_t* ch, const void* elems,
+                                        size_t n);
+UVEV_EXTERN int uvev_chan_try_recv_many(uvev_chan_t* ch, void* out, size_t n);
+
 /* Loop side: sends *elem once there is room; elem must stay valid until cb.
  * cb(op, status) runs once on the loop: 0, UV_EPIPE, or UV_ECANCELED.
  * Returns 0, UV_EINVAL (NULL, or the waker is closing) or UV_EBUSY (op is
@@ -267,8 +302,21 @@ UVEV_EXTERN int uvev_chan_send(uvev_waker_t* waker, uvev_chan_op_t* op,
 UVEV_EXTERN int uvev_chan_recv(uvev_waker_t* waker, uvev_chan_op_t* op,
                                uvev_chan_t* ch, void* out, uvev_chan_cb cb);
 
+/* Loop side batches: move 1 to n elements (as uvev_chan_try_send_many) once
+ * any can move; elems/out must stay valid until cb. cb's status is the count
+ * moved (> 0), UV_EPIPE or UV_EOF, or UV_ECANCELED. Returns as uvev_chan_send
+ * (UV_EINVAL also for n == 0). A loop that drains a busy channel takes
+ * everything there in one callback. */
+UVEV_EXTERN int uvev_chan_send_many(uvev_waker_t* waker, uvev_chan_op_t* op,
+                                    uvev_chan_t* ch, const void* elems,
+                                    size_t n, uvev_chan_cb cb);
+UVEV_EXTERN int uvev_chan_recv_many(uvev_waker_t* waker, uvev_chan_op_t* op,
+                                    uvev_chan_t* ch, void* out, size_t n,
+                                    uvev_chan_cb cb);
+
 /* Cancels a pending operation, as uvev_wait_cancel: its callback gets
- * UV_ECANCELED unless the element was already moved (then 0). Loop thread.
+ * UV_ECANCELED unless the element was already moved (then 0, or a batch's
+ * count). Loop thread.
  * 0, or UV_EINVAL if op is NULL or not active. */
 UVEV_EXTERN int uvev_chan_cancel(uvev_chan_op_t* op);
 
@@ -281,6 +329,19 @@ UVEV_EXTERN int uvev_chan_send_sync_timeout(uvev_chan_t* ch, const void* elem,
                                             uint64_t timeout_ms);
 UVEV_EXTERN int uvev_chan_recv_sync_timeout(uvev_chan_t* ch, void* out,
                                             uint64_t timeout_ms);
+
+/* Thread side, blocking batches: wait until at least one element can move,
+ * then move 1 to n of them (as uvev_chan_try_send_many). The count moved, or
+ * the errors of the single calls; UV_EINVAL also for n == 0. */
+UVEV_EXTERN int uvev_chan_send_many_sync(uvev_chan_t* ch, const void* elems,
+                                         size_t n);
+UVEV_EXTERN int uvev_chan_recv_many_sync(uvev_chan_t* ch, void* out, size_t n);
+UVEV_EXTERN int uvev_chan_send_many_sync_timeout(uvev_chan_t* ch,
+                                                 const void* elems, size_t n,
+                                                 uint64_t timeout_ms);
+UVEV_EXTERN int uvev_chan_recv_many_sync_timeout(uvev_chan_t* ch, void* out,
+                                                 size_t n,
+                                                 uint64_t timeout_ms);
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,7 @@
  * blocking and loop operations below, so a change here must be made there
  * too (docs/design.md, section 8).
  */
+#include <limits.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -88,35 +89,58 @@ int uvev_chan_try_recv(uvev_chan_t* ch, void* out) {
   return uvev__chan_recv(ch, out);
 }
 
+/* A batch's count is returned as an int: a larger n moves at most INT_MAX,
+ * which "up to n" allows. */
+static size_t uvev__chan_batch(size_t n) {
+  return n > INT_MAX ? (size_t) INT_MAX : n;
+}
+
+int uvev_chan_try_send_many(uvev_chan_t* ch, const void* elems, size_t n) {
+  if (ch == NULL || elems == NULL || n == 0)
+    return UV_EINVAL;
+  return uvev__chan_send_many(ch, elems, uvev__chan_batch(n));
+}
+
+int uvev_chan_try_recv_many(uvev_chan_t* ch, void* out, size_t n) {
+  if (ch == NULL || out == NULL || n == 0)
+    return UV_EINVAL;
+  return uvev__chan_recv_many(ch, out, uvev__chan_batch(n));
+}
+
 /* ---- loop side ----------------------------------------------------------- */
 
+/* A loop operation moves up to op->max elements (1 for the single ones);
+ * op->result is the count moved or the error. */
 static int uvev__chan_send_pred(void* arg) {
   uvev_chan_op_t* op = (uvev_chan_op_t*) arg;
 
-  op->result = uvev__chan_send(op->chan, op->elem);
+  op->result = uvev__chan_send_many(op->chan, op->elem, op->max);
   return op->result != UV_EAGAIN;
 }
 
 static int uvev__chan_recv_pred(void* arg) {
   uvev_chan_op_t* op = (uvev_chan_op_t*) arg;
 
-  op->result = uvev__chan_recv(op->chan, op->out);
+  op->result = uvev__chan_recv_many(op->chan, op->out, op->max);
   return op->result != UV_EAGAIN;
 }
 
+/* Status: the wait's error, else the count moved (batches) or 0 (single
+ * operations), else the channel's error. */
 static void uvev__chan_op_cb(uvev_wait_t* req, int status) {
   uvev_chan_op_t* op = uvev__container_of(req, uvev_chan_op_t, wait);
 
-  op->cb(op, status == 0 ? op->result : status);
+  if (status == 0)
+    status = op->result > 0 && !op->many ? 0 : op->result;
+  op->cb(op, status);
 }
 
 static int uvev__chan_start(uvev_waker_t* w, uvev_chan_op_t* op,
-                            uvev_chan_t* ch, uvev_event_t* ev,
-                            uvev_pred_cb pred, const void* elem, void* out,
-                            uvev_chan_cb cb) {
+                            uvev_chan_t* ch, int sending, const void* elems,
+                            void* out, size_t n, int many, uvev_chan_cb cb) {
   int err;
 
-  if (ch == NULL || cb == NULL || (elem == NULL && out == NULL))
+  if (ch == NULL || cb == NULL || (elems == NULL && out == NULL) || n == 0)
     return UV_EINVAL;
   /* Everything uvev__wait_start could refuse, refused before the op is
    * touched: bad input changes nothing. */
@@ -124,31 +148,48 @@ static int uvev__chan_start(uvev_waker_t* w, uvev_chan_op_t* op,
   if (err != 0)
     return err;
   op->chan = ch;
-  op->elem = elem;
+  op->elem = elems;
   op->out = out;
+  op->max = uvev__chan_batch(n);
+  op->many = many;
   op->cb = cb;
   op->result = UV_EAGAIN;
   op->wait.data = op;
   /* The other end of a busy channel is usually about to move: a short spin
    * before registering saves the loop a sleep and the peer a wake-up. */
-  return uvev__wait_start(w, &op->wait, ev, pred, uvev__chan_op_cb,
-                          UVEV__NO_TIMEOUT, UVEV__CHAN_SPIN_NS);
+  return uvev__wait_start(w, &op->wait,
+                          sending ? &ch->not_full : &ch->not_empty,
+                          sending ? uvev__chan_send_pred : uvev__chan_recv_pred,
+                          uvev__chan_op_cb, UVEV__NO_TIMEOUT,
+                          UVEV__CHAN_SPIN_NS);
 }
 
 int uvev_chan_send(uvev_waker_t* w, uvev_chan_op_t* op, uvev_chan_t* ch,
                    const void* elem, uvev_chan_cb cb) {
   if (elem == NULL)
     return UV_EINVAL;
-  return uvev__chan_start(w, op, ch, ch == NULL ? NULL : &ch->not_full,
-                          uvev__chan_send_pred, elem, NULL, cb);
+  return uvev__chan_start(w, op, ch, 1, elem, NULL, 1, 0, cb);
 }
 
 int uvev_chan_recv(uvev_waker_t* w, uvev_chan_op_t* op, uvev_chan_t* ch,
                    void* out, uvev_chan_cb cb) {
   if (out == NULL)
     return UV_EINVAL;
-  return uvev__chan_start(w, op, ch, ch == NULL ? NULL : &ch->not_empty,
-                          uvev__chan_recv_pred, NULL, out, cb);
+  return uvev__chan_start(w, op, ch, 0, NULL, out, 1, 0, cb);
+}
+
+int uvev_chan_send_many(uvev_waker_t* w, uvev_chan_op_t* op, uvev_chan_t* ch,
+                        const void* elems, size_t n, uvev_chan_cb cb) {
+  if (elems == NULL)
+    return UV_EINVAL;
+  return uvev__chan_start(w, op, ch, 1, elems, NULL, n, 1, cb);
+}
+
+int uvev_chan_recv_many(uvev_waker_t* w, uvev_chan_op_t* op, uvev_chan_t* ch,
+                        void* out, size_t n, uvev_chan_cb cb) {
+  if (out == NULL)
+    return UV_EINVAL;
+  return uvev__chan_start(w, op, ch, 0, NULL, out, n, 1, cb);
 }
 
 int uvev_chan_cancel(uvev_chan_op_t* op) {
@@ -168,73 +209,111 @@ int uvev_chan_cancel(uvev_chan_op_t* op) {
 struct uvev__chan_sync {
   uvev_chan_t* ch;
   struct uvev__slot slot;
-  int result;  /* what the last claim returned */
+  size_t max;  /* positions to claim at most */
+  int result;  /* what the last claim returned: a count or an error */
 };
 
 static int uvev__chan_sync_send_pred(void* arg) {
   struct uvev__chan_sync* s = (struct uvev__chan_sync*) arg;
 
-  s->result = uvev__ring_claim_send(&s->ch->ring, &s->slot);
+  s->result = uvev__ring_claim_send_many(&s->ch->ring, &s->slot, s->max);
   return s->result != UV_EAGAIN;
 }
 
 static int uvev__chan_sync_recv_pred(void* arg) {
   struct uvev__chan_sync* s = (struct uvev__chan_sync*) arg;
 
-  s->result = uvev__ring_claim_recv(&s->ch->ring, &s->slot);
+  s->result = uvev__ring_claim_recv_many(&s->ch->ring, &s->slot, s->max);
   return s->result != UV_EAGAIN;
 }
 
-static int uvev__chan_sync(uvev_chan_t* ch, const void* elem, void* out,
-                           int timed, uint64_t timeout_ms) {
+/* Moves 1 to n elements: their count, or the error. */
+static int uvev__chan_sync(uvev_chan_t* ch, const void* elems, void* out,
+                           size_t n, int timed, uint64_t timeout_ms) {
   struct uvev__chan_sync s;
   uvev_event_t* ev;
   uvev_pred_cb pred;
   int err;
 
-  if (ch == NULL || (elem == NULL && out == NULL))
+  if (ch == NULL || (elems == NULL && out == NULL) || n == 0)
     return UV_EINVAL;
   s.ch = ch;
+  s.max = uvev__chan_batch(n);
   s.result = UV_EAGAIN;
-  ev = elem != NULL ? &ch->not_full : &ch->not_empty;
-  pred = elem != NULL ? uvev__chan_sync_send_pred : uvev__chan_sync_recv_pred;
+  ev = elems != NULL ? &ch->not_full : &ch->not_empty;
+  pred = elems != NULL ? uvev__chan_sync_send_pred : uvev__chan_sync_recv_pred;
   if (timed)
     err = uvev_wait_sync_timeout(ev, pred, &s, timeout_ms);
   else
     err = uvev_wait_sync(ev, pred, &s);
   if (err != 0)
     return err;
-  if (s.result != 0)
+  if (s.result < 0)
     return s.result;  /* UV_EPIPE, UV_EOF */
-  if (elem != NULL)
-    uvev__chan_send_finish(ch, &s.slot, elem);
+  if (elems != NULL)
+    uvev__chan_send_finish(ch, &s.slot, elems, (size_t) s.result);
   else
-    uvev__chan_recv_finish(ch, &s.slot, out);
-  return 0;
+    uvev__chan_recv_finish(ch, &s.slot, out, (size_t) s.result);
+  return s.result;
+}
+
+/* The single blocking operations: 0 for the one element moved. */
+static int uvev__chan_sync_one(uvev_chan_t* ch, const void* elem, void* out,
+                               int timed, uint64_t timeout_ms) {
+  int n;
+
+  n = uvev__chan_sync(ch, elem, out, 1, timed, timeout_ms);
+  return n > 0 ? 0 : n;
 }
 
 int uvev_chan_send_sync(uvev_chan_t* ch, const void* elem) {
   if (elem == NULL)
     return UV_EINVAL;
-  return uvev__chan_sync(ch, elem, NULL, 0, 0);
+  return uvev__chan_sync_one(ch, elem, NULL, 0, 0);
 }
 
 int uvev_chan_recv_sync(uvev_chan_t* ch, void* out) {
   if (out == NULL)
     return UV_EINVAL;
-  return uvev__chan_sync(ch, NULL, out, 0, 0);
+  return uvev__chan_sync_one(ch, NULL, out, 0, 0);
 }
 
 int uvev_chan_send_sync_timeout(uvev_chan_t* ch, const void* elem,
                                 uint64_t timeout_ms) {
   if (elem == NULL)
     return UV_EINVAL;
-  return uvev__chan_sync(ch, elem, NULL, 1, timeout_ms);
+  return uvev__chan_sync_one(ch, elem, NULL, 1, timeout_ms);
 }
 
 int uvev_chan_recv_sync_timeout(uvev_chan_t* ch, void* out,
                                 uint64_t timeout_ms) {
   if (out == NULL)
     return UV_EINVAL;
-  return uvev__chan_sync(ch, NULL, out, 1, timeout_ms);
+  return uvev__chan_sync_one(ch, NULL, out, 1, timeout_ms);
+}
+
+int uvev_chan_send_many_sync(uvev_chan_t* ch, const void* elems, size_t n) {
+  if (elems == NULL)
+    return UV_EINVAL;
+  return uvev__chan_sync(ch, elems, NULL, n, 0, 0);
+}
+
+int uvev_chan_recv_many_sync(uvev_chan_t* ch, void* out, size_t n) {
+  if (out == NULL)
+    return UV_EINVAL;
+  return uvev__chan_sync(ch, NULL, out, n, 0, 0);
+}
+
+int uvev_chan_send_many_sync_timeout(uvev_chan_t* ch, const void* elems,
+                                     size_t n, uint64_t timeout_ms) {
+  if (elems == NULL)
+    return UV_EINVAL;
+  return uvev__chan_sync(ch, elems, NULL, n, 1, timeout_ms);
+}
+
+int uvev_chan_recv_many_sync_timeout(uvev_chan_t* ch, void* out, size_t n,
+                                     uint64_t timeout_ms) {
+  if (out == NULL)
+    return UV_EINVAL;
+  return uvev__chan_sync(ch, NULL, out, n, 1, timeout_ms);
 }

@@ -26,30 +26,38 @@
 #include "ring.h"
 #include "waitset.h"
 
-/* The rest of a send whose claim succeeded: wake one receiver, publish. */
+/* The rest of a send whose claim of n positions succeeded: wake n
+ * receivers, then publish the n elements. n is a constant 1 for the single
+ * operations, which then inline to the single put. */
 static inline void uvev__chan_send_finish(uvev_chan_t* ch,
                                           const struct uvev__slot* s,
-                                          const void* elem) {
+                                          const void* elems, size_t n) {
 #if UVEV__MUTANT != 9
-  uvev__ws_notify_after_rmw(&ch->not_empty.ws, 1);
-  uvev__ring_put(&ch->ring, s, elem);
-#else
-  uvev__ring_put(&ch->ring, s, elem);
-  uvev__ws_notify(&ch->not_empty.ws, 1);
+  uvev__ws_notify_after_rmw(&ch->not_empty.ws, n);
+#endif
+  if (n == 1)
+    uvev__ring_put(&ch->ring, s, elems);
+  else
+    uvev__ring_put_many(&ch->ring, s, elems, n);
+#if UVEV__MUTANT == 9
+  uvev__ws_notify(&ch->not_empty.ws, n);
 #endif
 }
 
-/* The rest of a receive whose claim succeeded: wake one sender, then copy
- * out and free the cell. */
+/* The rest of a receive whose claim of n elements succeeded: wake n senders,
+ * then copy out and free the n cells. */
 static inline void uvev__chan_recv_finish(uvev_chan_t* ch,
                                           const struct uvev__slot* s,
-                                          void* out) {
+                                          void* out, size_t n) {
 #if UVEV__MUTANT != 9
-  uvev__ws_notify_after_rmw(&ch->not_full.ws, 1);
-  uvev__ring_take(&ch->ring, s, out);
-#else
-  uvev__ring_take(&ch->ring, s, out);
-  uvev__ws_notify(&ch->not_full.ws, 1);
+  uvev__ws_notify_after_rmw(&ch->not_full.ws, n);
+#endif
+  if (n == 1)
+    uvev__ring_take(&ch->ring, s, out);
+  else
+    uvev__ring_take_many(&ch->ring, s, out, n);
+#if UVEV__MUTANT == 9
+  uvev__ws_notify(&ch->not_full.ws, n);
 #endif
 }
 
@@ -60,7 +68,7 @@ static inline int uvev__chan_send(uvev_chan_t* ch, const void* elem) {
 
   err = uvev__ring_claim_send(&ch->ring, &s);
   if (err == 0)
-    uvev__chan_send_finish(ch, &s, elem);
+    uvev__chan_send_finish(ch, &s, elem, 1);
   return err;
 }
 
@@ -71,8 +79,34 @@ static inline int uvev__chan_recv(uvev_chan_t* ch, void* out) {
 
   err = uvev__ring_claim_recv(&ch->ring, &s);
   if (err == 0)
-    uvev__chan_recv_finish(ch, &s, out);
+    uvev__chan_recv_finish(ch, &s, out, 1);
   return err;
+}
+
+/* Sends up to max (>= 1) elements with one claim and one notify: the count
+ * sent, UV_EAGAIN or UV_EPIPE. */
+static inline int uvev__chan_send_many(uvev_chan_t* ch, const void* elems,
+                                       size_t max) {
+  struct uvev__slot s;
+  int n;
+
+  n = uvev__ring_claim_send_many(&ch->ring, &s, max);
+  if (n > 0)
+    uvev__chan_send_finish(ch, &s, elems, (size_t) n);
+  return n;
+}
+
+/* Receives up to max (>= 1) elements with one claim and one notify: the
+ * count received, UV_EAGAIN or UV_EOF. */
+static inline int uvev__chan_recv_many(uvev_chan_t* ch, void* out,
+                                       size_t max) {
+  struct uvev__slot s;
+  int n;
+
+  n = uvev__ring_claim_recv_many(&ch->ring, &s, max);
+  if (n > 0)
+    uvev__chan_recv_finish(ch, &s, out, (size_t) n);
+  return n;
 }
 
 /* Closes the ring and wakes every waiter, once. Counted in ch->closing for

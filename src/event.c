@@ -1,4 +1,5 @@
-/* event.c: the public event (eventcount) calls: init, destroy, notify.
+/* event.c: the public event (eventcount) calls: init (FIFO or LIFO),
+ * destroy, notify, and the waiter count.
  * The waiting itself lives in wait.c (loops) and sync.c (threads). The
  * model mirrors destroy (test/model/model.h, event_destroy_and_reuse).
  */
@@ -6,16 +7,29 @@
 #include "waitset.h"
 
 int uvev_event_init(uvev_event_t* ev) {
+  return uvev_event_init_ex(ev, 0);
+}
+
+int uvev_event_init_ex(uvev_event_t* ev, unsigned int flags) {
   int err;
 
-  if (ev == NULL)
+  if (ev == NULL || (flags & ~(unsigned int) UVEV_EVENT_LIFO) != 0)
     return UV_EINVAL;
   err = uvev__ws_init(&ev->ws);
   if (err != 0)
     return err;
+  /* Plain: the event is not shared yet; publishing it orders this. */
+  uvev__set(ev->ws.lifo, (flags & UVEV_EVENT_LIFO) != 0);
   /* Relaxed: the event is not shared yet. */
   uvev__store(ev->nwaits, 0, relaxed);
   return 0;
+}
+
+size_t uvev_event_waiters(const uvev_event_t* ev) {
+  if (ev == NULL)
+    return 0;
+  /* Relaxed: a hint (uvev.h); the count is written under the lock. */
+  return (size_t) uvev__load(((uvev_event_t*) ev)->ws.count, relaxed);
 }
 
 int uvev_event_destroy(uvev_event_t* ev) {

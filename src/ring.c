@@ -65,12 +65,34 @@ void uvev__ring_init(struct uvev__ring* r, char* cells, uint64_t capacity,
   uvev__store(r->tail, (uint64_t) 0, relaxed);
 }
 
-int uvev__ring_claim_send(struct uvev__ring* r, struct uvev__slot* s) {
+/* Counts the cells from pos + 1 on, up to pos + max - 1, that are in state
+ * `want` for their position (want_odd: 0 free, 1 full), given that pos's
+ * cell is; returns 1 + that count. Stops at the first cell that is not: a
+ * batch is a prefix, so FIFO holds. A position a lap ahead maps to a cell
+ * whose seq is a lap behind, so the count never exceeds the capacity. */
+static size_t uvev__ring_run(struct uvev__ring* r, uint64_t pos, size_t max,
+                             uint64_t want_odd) {
+  size_t k;
+
+  for (k = 1; k < max; k++) {
+    /* Acquire: as for pos's cell in the callers, per cell. */
+    if (uvev__load(uvev__ring_cell(r, pos + k)->seq, acquire) !=
+        2 * (pos + k) + want_odd)
+      break;
+  }
+  return k;
+}
+
+/* Claims up to max (>= 1) positions from the tail: their count, UV_EAGAIN or
+ * UV_EPIPE. Inline, so that max == 1 (uvev__ring_claim_send) has no loop. */
+static inline int uvev__ring_claim_send_n(struct uvev__ring* r,
+                                          struct uvev__slot* s, size_t max) {
   struct uvev__cell* cell;
   uint64_t tail;
   uint64_t head;
   uint64_t pos;
   uint64_t seq;
+  size_t k;
   unsigned rounds;
 
   rounds = 0;
@@ -91,16 +113,20 @@ int uvev__ring_claim_send(struct uvev__ring* r, struct uvev__slot* s) {
      * overwrite the cell. */
     seq = uvev__load(cell->seq, acquire);
     if (seq == 2 * pos) {
-      /* Seq_cst on success: claims the position, and is the state change
+      /* The free cells that follow pos's join the claim. A cell free for
+       * its position stays free until the tail has passed it, so if the CAS
+       * below succeeds (the tail has not moved), all k are ours. */
+      k = max == 1 ? 1 : uvev__ring_run(r, pos, max, 0);
+      /* Seq_cst on success: claims the positions, and is the state change
        * that uvev__ws_notify_after_rmw pairs with the receivers' fence
        * (chan.h), in place of a fence of its own. Close's fetch_or on the
        * same word makes this fail once the ring is closed. Data is ordered
        * by seq. Relaxed on failure: the loop looks again. */
 #if UVEV__MUTANT != 11
-      if (uvev__cas(r->tail, &tail, tail + 2, seq_cst, relaxed))
+      if (uvev__cas(r->tail, &tail, tail + 2 * k, seq_cst, relaxed))
         break;
 #else
-      if (uvev__cas(r->tail, &tail, tail + 2, relaxed, relaxed))
+      if (uvev__cas(r->tail, &tail, tail + 2 * k, relaxed, relaxed))
         break;
 #endif
       continue;  /* the failed CAS reloaded tail */
@@ -126,30 +152,81 @@ int uvev__ring_claim_send(struct uvev__ring* r, struct uvev__slot* s) {
   }
   s->cell = cell;
   s->pos = pos;
-  return 0;
+  return (int) k;
+}
+
+int uvev__ring_claim_send(struct uvev__ring* r, struct uvev__slot* s) {
+  int n;
+
+  n = uvev__ring_claim_send_n(r, s, 1);
+  return n > 0 ? 0 : n;
+}
+
+int uvev__ring_claim_send_many(struct uvev__ring* r, struct uvev__slot* s,
+                               size_t max) {
+  return uvev__ring_claim_send_n(r, s, max);
+}
+
+/* Copies n elements in and publishes them: positions s->pos + 1 on first,
+ * s->pos last. No receive can claim any of them before s->pos is published
+ * (a claim starts at the head, and waits for s->pos), so a receiver that
+ * holds any element of the batch knows the batch is done: the release store
+ * of s->pos's seq is its last touch of the channel, as for a single send.
+ * Inline, so that n == 1 (uvev__ring_put) has no loop. */
+static inline void uvev__ring_put_n(struct uvev__ring* r,
+                                    const struct uvev__slot* s,
+                                    const void* elems, size_t n) {
+  struct uvev__cell* cell;
+  const char* elem;
+  size_t esz;
+  uint64_t pos;
+  size_t i;
+
+  esz = r->elem_size;
+  for (i = 1; i < n; i++) {
+    pos = s->pos + i;
+    cell = uvev__ring_cell(r, pos);
+    elem = (const char*) elems + i * esz;
+    uvev__preempt_point();
+    uvev__cell_put(r, cell, elem);
+    uvev__preempt_point();
+    /* Release: pairs with the acquire load in uvev__ring_claim_recv_n (and
+     * uvev__ring_run); publishes the element. */
+    uvev__store(cell->seq, 2 * pos + 1, release);
+  }
+  cell = s->cell;
+  pos = s->pos;
+  uvev__preempt_point();
+  uvev__cell_put(r, cell, elems);
+  uvev__preempt_point();
+  /* Release, the batch's last touch: as above. */
+#if UVEV__MUTANT != 6
+  uvev__store(cell->seq, 2 * pos + 1, release);
+#else
+  uvev__store(cell->seq, 2 * pos + 1, relaxed);
+#endif
 }
 
 void uvev__ring_put(struct uvev__ring* r, const struct uvev__slot* s,
                     const void* elem) {
-  (void) r;  /* the model's uvev__cell_put has no use for it */
-  uvev__preempt_point();
-  uvev__cell_put(r, s->cell, elem);
-  uvev__preempt_point();
-  /* Release: pairs with the acquire load in uvev__ring_claim_recv; publishes
-   * the element. */
-#if UVEV__MUTANT != 6
-  uvev__store(s->cell->seq, 2 * s->pos + 1, release);
-#else
-  uvev__store(s->cell->seq, 2 * s->pos + 1, relaxed);
-#endif
+  uvev__ring_put_n(r, s, elem, 1);
 }
 
-int uvev__ring_claim_recv(struct uvev__ring* r, struct uvev__slot* s) {
+void uvev__ring_put_many(struct uvev__ring* r, const struct uvev__slot* s,
+                         const void* elems, size_t n) {
+  uvev__ring_put_n(r, s, elems, n);
+}
+
+/* Claims up to max (>= 1) elements from the head: their count, UV_EAGAIN or
+ * UV_EOF. Inline, so that max == 1 (uvev__ring_claim_recv) has no loop. */
+static inline int uvev__ring_claim_recv_n(struct uvev__ring* r,
+                                          struct uvev__slot* s, size_t max) {
   struct uvev__cell* cell;
   uint64_t head;
   uint64_t tail;
   uint64_t pos;
   uint64_t seq;
+  size_t k;
   unsigned rounds;
 
   rounds = 0;
@@ -162,14 +239,17 @@ int uvev__ring_claim_recv(struct uvev__ring* r, struct uvev__slot* s) {
      * element is there before we copy it out. */
     seq = uvev__load(cell->seq, acquire);
     if (seq == 2 * pos + 1) {
-      /* Seq_cst on success: claims the position, and pairs with the
+      /* The published elements that follow pos's join the claim; they stay
+       * published until the head has passed them, as in the send. */
+      k = max == 1 ? 1 : uvev__ring_run(r, pos, max, 1);
+      /* Seq_cst on success: claims the positions, and pairs with the
        * senders' fence through uvev__ws_notify_after_rmw, as in
        * uvev__ring_claim_send. Data is ordered by seq. */
 #if UVEV__MUTANT != 11
-      if (uvev__cas(r->head, &head, head + 2, seq_cst, relaxed))
+      if (uvev__cas(r->head, &head, head + 2 * k, seq_cst, relaxed))
         break;
 #else
-      if (uvev__cas(r->head, &head, head + 2, relaxed, relaxed))
+      if (uvev__cas(r->head, &head, head + 2 * k, relaxed, relaxed))
         break;
 #endif
       continue;  /* the failed CAS reloaded head */
@@ -197,24 +277,70 @@ int uvev__ring_claim_recv(struct uvev__ring* r, struct uvev__slot* s) {
   }
   s->cell = cell;
   s->pos = pos;
-  return 0;
+  return (int) k;
+}
+
+int uvev__ring_claim_recv(struct uvev__ring* r, struct uvev__slot* s) {
+  int n;
+
+  n = uvev__ring_claim_recv_n(r, s, 1);
+  return n > 0 ? 0 : n;
+}
+
+int uvev__ring_claim_recv_many(struct uvev__ring* r, struct uvev__slot* s,
+                               size_t max) {
+  return uvev__ring_claim_recv_n(r, s, max);
+}
+
+/* Copies n elements out and frees their cells: s->pos + 1 on first, s->pos
+ * last. No send can use any of this room before s->pos's cell is free (a
+ * send claims at the tail, and waits for that cell), so a sender that used
+ * any of it knows the batch is done: the release store that frees s->pos's
+ * cell is its last touch of the channel, as for a single receive. Inline,
+ * so that n == 1 (uvev__ring_take) has no loop. */
+static inline void uvev__ring_take_n(struct uvev__ring* r,
+                                     const struct uvev__slot* s, void* out,
+                                     size_t n) {
+  struct uvev__cell* cell;
+  size_t esz;
+  uint64_t cap;
+  uint64_t pos;
+  size_t i;
+
+  esz = r->elem_size;
+  cap = r->capacity;
+  for (i = 1; i < n; i++) {
+    pos = s->pos + i;
+    cell = uvev__ring_cell(r, pos);
+    uvev__preempt_point();
+    uvev__cell_get(r, cell, (char*) out + i * esz);
+    uvev__preempt_point();
+    /* Release: pairs with the acquire load in uvev__ring_claim_send_n (and
+     * uvev__ring_run); the copy-out is done before the next lap's sender
+     * overwrites the cell. */
+    uvev__store(cell->seq, 2 * (pos + cap), release);
+  }
+  cell = s->cell;
+  pos = s->pos;
+  uvev__preempt_point();
+  uvev__cell_get(r, cell, out);
+  uvev__preempt_point();
+  /* Release, the batch's last touch: as above. */
+#if UVEV__MUTANT != 8
+  uvev__store(cell->seq, 2 * (pos + cap), release);
+#else
+  uvev__store(cell->seq, 2 * (pos + cap), relaxed);
+#endif
 }
 
 void uvev__ring_take(struct uvev__ring* r, const struct uvev__slot* s,
                      void* out) {
-  uint64_t next;
+  uvev__ring_take_n(r, s, out, 1);
+}
 
-  next = 2 * (s->pos + r->capacity);
-  uvev__preempt_point();
-  uvev__cell_get(r, s->cell, out);
-  uvev__preempt_point();
-  /* Release: pairs with the acquire load in uvev__ring_claim_send; the
-   * copy-out is done before the next lap's sender overwrites the cell. */
-#if UVEV__MUTANT != 8
-  uvev__store(s->cell->seq, next, release);
-#else
-  uvev__store(s->cell->seq, next, relaxed);
-#endif
+void uvev__ring_take_many(struct uvev__ring* r, const struct uvev__slot* s,
+                          void* out, size_t n) {
+  uvev__ring_take_n(r, s, out, n);
 }
 
 int uvev__ring_close(struct uvev__ring* r) {

@@ -78,6 +78,21 @@ int uvev__ring_claim_recv(struct uvev__ring* r, struct uvev__slot* s);
 void uvev__ring_take(struct uvev__ring* r, const struct uvev__slot* s,
                      void* out);
 
+/* Batches: claim up to max (>= 1) consecutive positions with one CAS, and
+ * return how many (a prefix of the free cells or of the published elements:
+ * fewer than max when the ring holds fewer, or when an operation in flight
+ * holds the next one), or the error of the single claim. The claimed n are
+ * completed together, in position order, by _put_many/_take_many; the last
+ * release store is the batch's last touch of the ring. */
+int uvev__ring_claim_send_many(struct uvev__ring* r, struct uvev__slot* s,
+                               size_t max);
+void uvev__ring_put_many(struct uvev__ring* r, const struct uvev__slot* s,
+                         const void* elems, size_t n);
+int uvev__ring_claim_recv_many(struct uvev__ring* r, struct uvev__slot* s,
+                               size_t max);
+void uvev__ring_take_many(struct uvev__ring* r, const struct uvev__slot* s,
+                          void* out, size_t n);
+
 /* Returns 1 if this call closed the ring, 0 if it was closed already. */
 int uvev__ring_close(struct uvev__ring* r);
 

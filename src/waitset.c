@@ -19,13 +19,22 @@ int uvev__ws_init(struct uvev__waitset* ws) {
     return err;
   uvev__set(ws->head, (struct uvev__node*) NULL);
   uvev__set(ws->tail, (struct uvev__node*) NULL);
+  uvev__set(ws->lifo, 0);
   /* Relaxed: the event is not yet shared; publishing it orders this. */
   uvev__store(ws->is_empty, 1, relaxed);
+  uvev__store(ws->count, 0, relaxed);
   return 0;
 }
 
 void uvev__ws_destroy(struct uvev__waitset* ws) {
   uvev__mutex_destroy(ws->lock);
+}
+
+/* Lock held. */
+static void uvev__ws_count(struct uvev__waitset* ws, long delta) {
+  /* Relaxed: written only under the lock; uvev_event_waiters reads it
+   * without the lock as a hint, with no order promised. */
+  uvev__store(ws->count, uvev__load(ws->count, relaxed) + delta, relaxed);
 }
 
 /* Lock held. */
@@ -43,6 +52,7 @@ static void uvev__ws_unlink(struct uvev__waitset* ws, struct uvev__node* node) {
     uvev__set(next->prev, prev);
   else
     uvev__set(ws->tail, prev);
+  uvev__ws_count(ws, -1);
 }
 
 /* Lock held. */
@@ -57,7 +67,8 @@ static void uvev__ws_notify_locked(struct uvev__waitset* ws, size_t n) {
   struct uvev__node* node;
 
   for (; n > 0; n--) {
-    node = uvev__get(ws->head);
+    /* FIFO: the oldest waiter; LIFO: the newest, whose cache is warmest. */
+    node = uvev__get(ws->lifo) ? uvev__get(ws->tail) : uvev__get(ws->head);
     if (node == NULL)
       break;
     uvev__ws_unlink(ws, node);
@@ -86,6 +97,7 @@ void uvev__ws_insert(struct uvev__waitset* ws, struct uvev__node* node) {
   else
     uvev__set(ws->head, node);
   uvev__set(ws->tail, node);
+  uvev__ws_count(ws, 1);
   /* Relaxed: every other access is under the lock, and this waiter's own
    * later loads are ordered after it by program order. */
   uvev__store(node->in_wait_set, 1, relaxed);

@@ -14,6 +14,8 @@ typedef struct {
   uv_thread_t tid;             /* thread peers */
   uvev_chan_op_t op;
   uint64_t elem;               /* loop peers: the element in flight */
+  uint64_t buf[STREAM_MAX_BATCH];  /* cfg->batch: the elements in flight */
+  size_t want;                 /* cfg->batch: the size asked for */
   unsigned long next;          /* producers: next sequence number */
   unsigned rnd;                /* chaos */
   uv_timer_t chaos_timer;
@@ -42,11 +44,10 @@ static uint64_t element(int producer, unsigned long seq) {
   return (uint64_t) producer << 40 | seq;
 }
 
+static unsigned long rnd_next(peer_t* p);
+
 static unsigned chance(peer_t* p) {
-  p->rnd ^= p->rnd << 13;
-  p->rnd ^= p->rnd >> 17;
-  p->rnd ^= p->rnd << 5;
-  return p->rnd % 4;
+  return rnd_next(p) % 4;
 }
 
 static void account(peer_t* p, uint64_t e) {
@@ -89,6 +90,36 @@ static int share_taken(peer_t* p) {
   return p->s->cfg->quota && p->count == p->s->share;
 }
 
+static unsigned long rnd_next(peer_t* p) {
+  p->rnd ^= p->rnd << 13;
+  p->rnd ^= p->rnd >> 17;
+  p->rnd ^= p->rnd << 5;
+  return p->rnd;
+}
+
+/* cfg->batch: the next batch size, 1 to batch, and no more than is left to
+ * send or to take. */
+static size_t batch_size(peer_t* p) {
+  unsigned long left;
+  size_t n;
+
+  n = 1 + rnd_next(p) % p->s->cfg->batch;
+  left = p->producer ? p->s->cfg->per_producer - p->next
+         : p->s->cfg->quota ? p->s->share - p->count
+         : n;
+  return n < left ? n : (size_t) left;
+}
+
+/* A producer's next batch: elements next, next + 1, ... into p->buf. */
+static size_t batch_fill(peer_t* p) {
+  size_t i, n;
+
+  n = batch_size(p);
+  for (i = 0; i < n; i++)
+    p->buf[i] = element(p->id, p->next + i);
+  return n;
+}
+
 static void producer_done(stream_t* s) {
   if (s->cfg->quota)
     return;
@@ -104,18 +135,23 @@ static void thread_producer(void* arg) {
   uint64_t e;
   int err;
 
-  for (p->next = 0; p->next < p->s->cfg->per_producer; p->next++) {
-    e = element(p->id, p->next);
-    for (;;) {
-      start = uv_hrtime();
+  p->next = 0;
+  while (p->next < p->s->cfg->per_producer) {
+    start = uv_hrtime();
+    if (p->s->cfg->batch) {
+      err = uvev_chan_send_many_sync_timeout(&p->s->ch, p->buf, batch_fill(p),
+                                             op_timeout(p));
+    } else {
+      e = element(p->id, p->next);
       err = uvev_chan_send_sync_timeout(&p->s->ch, &e, op_timeout(p));
-      op_check(p, start, err);
-      if (err == 0)
-        break;
-      if (err != UV_ETIMEDOUT || !p->s->cfg->chaos)
-        die("stream: producer %d: %s at %lu", p->id, uv_strerror(err),
-            p->next);
+      err = err == 0 ? 1 : err;
     }
+    op_check(p, start, err > 0 ? 0 : err);
+    if (err > 0)
+      p->next += (unsigned long) err;
+    else if (err != UV_ETIMEDOUT || !p->s->cfg->chaos)
+      die("stream: producer %d: %s at %lu", p->id, uv_strerror(err),
+          p->next);
   }
   producer_done(p->s);
 }
@@ -126,12 +162,22 @@ static void thread_consumer(void* arg) {
   uint64_t e;
   int err;
 
+  int i;
+
   while (!share_taken(p)) {
     start = uv_hrtime();
-    err = uvev_chan_recv_sync_timeout(&p->s->ch, &e, op_timeout(p));
-    op_check(p, start, err);
-    if (err == 0)
-      account(p, e);
+    if (p->s->cfg->batch) {
+      err = uvev_chan_recv_many_sync_timeout(&p->s->ch, p->buf, batch_size(p),
+                                             op_timeout(p));
+    } else {
+      err = uvev_chan_recv_sync_timeout(&p->s->ch, &e, op_timeout(p));
+      p->buf[0] = e;
+      err = err == 0 ? 1 : err;
+    }
+    op_check(p, start, err > 0 ? 0 : err);
+    if (err > 0)
+      for (i = 0; i < err; i++)
+        account(p, p->buf[i]);
     else if (err == UV_EOF)
       break;
     else if (err != UV_ETIMEDOUT || !p->s->cfg->chaos)
@@ -171,8 +217,14 @@ static void on_sent(uvev_chan_op_t* op, int status) {
     loop_send(p);  /* the same element again */
     return;
   }
-  CHECK_ON_THREAD(status == 0);
-  if (++p->next == p->s->cfg->per_producer) {
+  if (p->s->cfg->batch) {
+    CHECK_ON_THREAD(status > 0 && (size_t) status <= p->want);
+    p->next += (unsigned long) status;
+  } else {
+    CHECK_ON_THREAD(status == 0);
+    p->next++;
+  }
+  if (p->next == p->s->cfg->per_producer) {
     chaos_stop(p);
     producer_done(p->s);
     return;
@@ -182,8 +234,14 @@ static void on_sent(uvev_chan_op_t* op, int status) {
 }
 
 static void loop_send(peer_t* p) {
-  CHECK_ON_THREAD(uvev_chan_send(&p->lt.waker, &p->op, &p->s->ch, &p->elem,
-                                 on_sent) == 0);
+  if (p->s->cfg->batch) {
+    p->want = batch_fill(p);
+    CHECK_ON_THREAD(uvev_chan_send_many(&p->lt.waker, &p->op, &p->s->ch,
+                                        p->buf, p->want, on_sent) == 0);
+  } else {
+    CHECK_ON_THREAD(uvev_chan_send(&p->lt.waker, &p->op, &p->s->ch, &p->elem,
+                                   on_sent) == 0);
+  }
   if (p->s->cfg->chaos && chance(p) == 0)
     CHECK_ON_THREAD(uvev_chan_cancel(&p->op) == 0);
 }
@@ -201,6 +259,17 @@ static void on_received(uvev_chan_op_t* op, int status) {
     chaos_stop(p);
     return;
   }
+  if (p->s->cfg->batch) {
+    /* One wait takes the batch; the next wait drains the rest. */
+    CHECK_ON_THREAD(status > 0 && (size_t) status <= p->want);
+    for (size_t i = 0; i < (size_t) status; i++)
+      account(p, p->buf[i]);
+    if (share_taken(p))
+      chaos_stop(p);
+    else
+      loop_recv(p);
+    return;
+  }
   CHECK_ON_THREAD(status == 0);
   account(p, p->elem);
   /* Drain what is there without another wait. */
@@ -216,8 +285,14 @@ static void on_received(uvev_chan_op_t* op, int status) {
 }
 
 static void loop_recv(peer_t* p) {
-  CHECK_ON_THREAD(uvev_chan_recv(&p->lt.waker, &p->op, &p->s->ch, &p->elem,
-                                 on_received) == 0);
+  if (p->s->cfg->batch) {
+    p->want = batch_size(p);
+    CHECK_ON_THREAD(uvev_chan_recv_many(&p->lt.waker, &p->op, &p->s->ch,
+                                        p->buf, p->want, on_received) == 0);
+  } else {
+    CHECK_ON_THREAD(uvev_chan_recv(&p->lt.waker, &p->op, &p->s->ch, &p->elem,
+                                   on_received) == 0);
+  }
   if (p->s->cfg->chaos && chance(p) == 0)
     CHECK_ON_THREAD(uvev_chan_cancel(&p->op) == 0);
 }
@@ -258,6 +333,7 @@ void stream_run(const stream_config_t* cfg, stream_result_t* res) {
   ncons = cfg->consumer_threads + cfg->consumer_loops;
   ck_assert_int_le(nprod, STREAM_MAX_PEERS);
   ck_assert_int_le(ncons, STREAM_MAX_PEERS);
+  ck_assert_uint_le(cfg->batch, STREAM_MAX_BATCH);
   ck_assert_int_eq(uvev_chan_init(&s.ch, cfg->capacity, sizeof(uint64_t)), 0);
   s.producers_left = nprod;
   if (cfg->quota) {

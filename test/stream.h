@@ -9,6 +9,8 @@
  * hashed elements) must match what was sent, and each consumer must have
  * seen every producer's elements in increasing order (FIFO).
  *
+ * With `batch` set, every peer moves elements with the batch calls instead.
+ *
  * Hiccups: with `chaos` set, loop consumers cancel their pending receive at
  * random and restart it, thread consumers and producers use 1 ms timeouts
  * and retry; nothing may be lost or duplicated.
@@ -18,7 +20,7 @@
 
 #include "helpers.h"
 
-enum { STREAM_MAX_PEERS = 8 };
+enum { STREAM_MAX_PEERS = 8, STREAM_MAX_BATCH = 64 };
 
 typedef struct {
   int producer_threads;
@@ -36,6 +38,10 @@ typedef struct {
    * elements (they must divide evenly), so the last ones reach their
    * consumers by wake-ups alone. */
   int quota;
+  /* Batches: with batch > 0 (at most STREAM_MAX_BATCH) every peer uses the
+   * _many calls, asking for 1 to `batch` elements at a time (a different
+   * size each call), and accounts for the count each returns. */
+  unsigned batch;
 } stream_config_t;
 
 typedef struct {

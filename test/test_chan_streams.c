@@ -1,13 +1,14 @@
 /* test_chan_streams.c: the channel's exactly-once streams between threads and loops
- * (stream.c), in order, and with cancel and timeout in the middle.
+ * (stream.c), in order, with cancel and timeout in the middle, and in
+ * batches.
  */
 #include <string.h>
 
 #include "helpers.h"
 #include "stream.h"
 
-static void run_stream(int pt, int pl, int ct, int cl, size_t cap,
-                       unsigned long per, int chaos) {
+static void run_stream_batch(int pt, int pl, int ct, int cl, size_t cap,
+                             unsigned long per, int chaos, unsigned batch) {
   stream_config_t cfg;
   stream_result_t res;
 
@@ -19,7 +20,13 @@ static void run_stream(int pt, int pl, int ct, int cl, size_t cap,
   cfg.capacity = cap;
   cfg.per_producer = per;
   cfg.chaos = chaos;
+  cfg.batch = batch;
   stream_run(&cfg, &res);
+}
+
+static void run_stream(int pt, int pl, int ct, int cl, size_t cap,
+                       unsigned long per, int chaos) {
+  run_stream_batch(pt, pl, ct, cl, cap, per, chaos, 0);
 }
 
 START_TEST(test_chan_fifo_1p1c) {
@@ -43,6 +50,16 @@ START_TEST(test_chan_streams_chaos) {
 }
 END_TEST
 
+/* Every peer in batches of 1 to n: the same accounting. */
+START_TEST(test_chan_streams_batch) {
+  run_stream_batch(1, 0, 0, 1, 64, 20000, 0, 64);  /* thread -> loop */
+  run_stream_batch(0, 1, 1, 0, 64, 20000, 0, 64);  /* loop -> thread */
+  run_stream_batch(3, 0, 2, 2, 7, 10000, 0, 5);    /* threads -> both */
+  run_stream_batch(1, 1, 1, 1, 1, 5000, 0, 3);     /* capacity 1 */
+  run_stream_batch(2, 1, 1, 2, 4, 3000, 1, 4);     /* chaos */
+}
+END_TEST
+
 TCase* chan_streams_case(void) {
   TCase* tc;
 
@@ -50,5 +67,6 @@ TCase* chan_streams_case(void) {
   tcase_add_test(tc, test_chan_fifo_1p1c);
   tcase_add_test(tc, test_chan_streams);
   tcase_add_test(tc, test_chan_streams_chaos);
+  tcase_add_test(tc, test_chan_streams_batch);
   return tc;
 }

@@ -4,7 +4,8 @@
  * publish (src/atomic.h); this file's uvev__preempt() mostly returns, now and
  * then yields, and rarely sleeps a few microseconds, which opens the window
  * where another thread sees the operation half done. 3 producers and 3
- * consumers at capacities 1 to 4 must account for every element (stream.c).
+ * consumers at capacities 1 to 4 must account for every element (stream.c),
+ * with single operations and with batches.
  *
  * Many short streams rather than one long one: a stream that keeps moving
  * makes up for a lost wake-up with the next send, so each stream ends with
@@ -74,7 +75,7 @@ static int streams(void) {
   return n > 0 ? n : 1;
 }
 
-static void preempt_streams(int consumer_loops) {
+static void preempt_streams(int consumer_loops, unsigned batch) {
   stream_config_t cfg;
   stream_result_t res;
   unsigned long count;
@@ -92,27 +93,36 @@ static void preempt_streams(int consumer_loops) {
     cfg.per_producer = PER_PRODUCER;
     cfg.op_timeout_ms = OP_TIMEOUT_MS;
     cfg.quota = 1;
+    cfg.batch = batch;
     count = 0;
     start = uv_hrtime();
     for (i = 0; i < n; i++) {
       stream_run(&cfg, &res);
       count += res.count;
     }
-    printf("preempt: 3 threads -> %d threads + %d loop, capacity %zu: %d "
+    printf("preempt: 3 threads -> %d threads + %d loop, capacity %zu%s: %d "
            "streams, %lu elements exactly once in %.2f s\n",
-           3 - consumer_loops, consumer_loops, cap, n, count,
+           3 - consumer_loops, consumer_loops, cap,
+           batch ? ", batches" : "", n, count,
            (uv_hrtime() - start) / 1e9);
     fflush(stdout);
   }
 }
 
 START_TEST(test_preempt_threads) {
-  preempt_streams(0);
+  preempt_streams(0, 0);
 }
 END_TEST
 
 START_TEST(test_preempt_loop) {
-  preempt_streams(1);
+  preempt_streams(1, 0);
+}
+END_TEST
+
+/* Batches of 1 to 4: a batch stops before an operation stalled in flight,
+ * and its one notify must wake as many peers as it moved. */
+START_TEST(test_preempt_batch) {
+  preempt_streams(1, 4);
 }
 END_TEST
 
@@ -142,6 +152,7 @@ int main(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_preempt_threads);
   tcase_add_test(tc, test_preempt_loop);
+  tcase_add_test(tc, test_preempt_batch);
   suite_add_tcase(suite, tc);
   sr = srunner_create(suite);
   srunner_run_all(sr, CK_ENV);

@@ -6,9 +6,9 @@
  * stream(options, onBatch) moves numbered values from native producer threads
  * into JavaScript through a bounded uvev channel. The producers send with
  * uvev_chan_send_sync, so they block while JavaScript is behind. The main
- * thread receives on Node's own loop with uvev_chan_recv; each receive
- * callback drains the channel with uvev_chan_try_recv and calls onBatch once
- * with what it got (a Float64Array). tsfnStream(options, onValue) does the
+ * thread receives on Node's own loop with uvev_chan_recv_many: one receive
+ * takes what is there (up to the batch size) with one claim, and its
+ * callback calls onBatch once with what it got (a Float64Array). tsfnStream(options, onValue) does the
  * same work with a blocking napi_threadsafe_function, one call per value.
  *
  * Threads: everything here runs on the environment's JavaScript thread, which
@@ -75,8 +75,7 @@ struct stream_s {
   stream_t* prev;                 /* addon->running */
   stream_t* next;
   uvev_chan_t chan;               /* elements are uint64_t values */
-  uvev_chan_op_t op;              /* the pending receive */
-  uint64_t slot;                  /* where op puts its element */
+  uvev_chan_op_t op;              /* the pending receive, into batch */
   uint64_t* batch;                /* batch_size elements */
   size_t batch_size;
   size_t capacity;
@@ -497,8 +496,8 @@ static void stream_receive(stream_t* s) {
     return;  /* a promise settled inside the delivery: already restarted */
   /* Fails only on a closing waker, and the waker closes only after every
    * stream has been told (addon_cleanup). */
-  if (uvev_chan_recv(&s->addon->waker, &s->op, &s->chan, &s->slot,
-                     stream_on_recv) != 0) {
+  if (uvev_chan_recv_many(&s->addon->waker, &s->op, &s->chan, s->batch,
+                          s->batch_size, stream_on_recv) != 0) {
     stream_end(s);
     return;
   }
@@ -608,20 +607,18 @@ static void stream_deliver(stream_t* s, size_t n) {
   js_leave(env, &sc);
 }
 
+/* status: how many values the receive put in s->batch (one wake-up, one
+ * batch), or UV_EOF, or UV_ECANCELED. */
 static void stream_on_recv(uvev_chan_op_t* op, int status) {
   stream_t* s = op->data;
   size_t n = 0;
 
   s->receiving = 0;
-  if (status == 0) {
-    /* One wake-up, one batch: take everything that is there. */
-    s->batch[n++] = s->slot;
-    while (n < s->batch_size &&
-           uvev_chan_try_recv(&s->chan, &s->batch[n]) == 0)
-      n++;
+  if (status > 0) {
+    n = (size_t) status;
     s->received += n;
   }
-  if (s->addon->closing || (status != 0 && status != UV_EOF)) {
+  if (s->addon->closing || (status < 0 && status != UV_EOF)) {
     /* The environment is going away (UV_ECANCELED from the waker's close):
      * no JavaScript any more. */
     s->dropped += n;

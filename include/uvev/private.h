@@ -43,6 +43,11 @@ struct uvev__waitset {
   /* Mirrors head == NULL. Written under the lock, read by notify without it:
    * the cheap exit when nobody waits. */
   UVEV__ATOMIC(int) is_empty;
+  /* The nodes linked. Written under the lock, read without it as a hint
+   * (uvev_event_waiters). */
+  UVEV__ATOMIC(unsigned long) count;
+  /* Set before the event is shared: wake the newest waiter first. */
+  UVEV__SHARED(int) lifo;
 };
 
 /* A link in a waker's ready list (a lock-free stack, see src/ready.h). */
@@ -138,13 +143,17 @@ struct uvev__heap_node {
   UVEV__ATOMIC(unsigned long) closing;
 
 /* uvev_chan_op_t: a wait on not_full (send) or not_empty (receive) whose
- * predicate is the try call; `result` is what the last try returned. */
+ * predicate is the try call for up to `max` elements (1 for the single
+ * operations; `many` for the batches, whose status is the count); `result`
+ * is what the last try returned, a count or an error. */
 #define UVEV_CHAN_OP_PRIVATE_FIELDS                                           \
   uvev_wait_t wait;                                                           \
   uvev_chan_t* chan;                                                          \
   const void* elem;                                                           \
   void* out;                                                                  \
+  size_t max;                                                                 \
   uvev_chan_cb cb;                                                            \
+  int many;                                                                   \
   int result;
 
 #endif /* UVEV_PRIVATE_H */

@@ -137,7 +137,7 @@ static int chan_send_sync(cworld* w, twaiter* tw, int elem) {
   if (err != M_OK)
     return err;
   if (s.result == 0)
-    uvev__chan_send_finish(&w->ch, &s.slot, &elem);
+    uvev__chan_send_finish(&w->ch, &s.slot, &elem, 1);
   return s.result;
 }
 
@@ -153,7 +153,7 @@ static int chan_recv_sync(cworld* w, twaiter* tw, int* out) {
     return err;
   if (s.result != 0)
     return s.result;
-  uvev__chan_recv_finish(&w->ch, &s.slot, out);
+  uvev__chan_recv_finish(&w->ch, &s.slot, out, 1);
   return 0;
 }
 
