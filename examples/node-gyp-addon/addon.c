@@ -5,9 +5,10 @@
  * stream(count, capacity, onBatch) starts a native thread that sends the
  * numbers 0 .. count-1 into a bounded uvev channel of `capacity` elements,
  * blocking while it is full, then closes it. The JavaScript thread receives
- * on Node's own loop (uvev_chan_recv on a waker bound to the loop of
- * napi_get_uv_event_loop); each receive callback takes what else the channel
- * holds with uvev_chan_try_recv and calls onBatch(Float64Array) once.
+ * on Node's own loop (uvev_chan_recv_many on a waker bound to the loop of
+ * napi_get_uv_event_loop): one receive takes what the channel holds, up to
+ * a batch, with one claim, and its callback calls onBatch(Float64Array)
+ * once.
  * onBatch returning false stops the stream: the channel is closed, the
  * thread's blocked send returns, and what is left is dropped. The returned
  * promise settles once the thread has been joined: with { delivered,
@@ -50,8 +51,7 @@ struct stream_s {
   stream_t* next;
   stream_t** link;                  /* what points at this one */
   uvev_chan_t chan;                 /* elements are doubles */
-  uvev_chan_op_t op;                /* the pending receive */
-  double slot;                      /* where op puts its element */
+  uvev_chan_op_t op;                /* the pending receive, into batch */
   double batch[BATCH];
   uv_thread_t thread;
   double count;                     /* the thread sends 0 .. count-1 */
@@ -216,9 +216,10 @@ static void finish(stream_t* s) {
     napi_close_handle_scope(env, handles);
 }
 
+/* status: how many values the receive put in s->batch, or UV_EOF, or
+ * UV_ECANCELED. */
 static void on_recv(uvev_chan_op_t* op, int status) {
   stream_t* s = op->data;
-  size_t n = 0;
 
   if (s->e->closing) {
     /* The waker is closing (UV_ECANCELED, or a status decided before):
@@ -226,19 +227,16 @@ static void on_recv(uvev_chan_op_t* op, int status) {
     stream_free(s);
     return;
   }
-  if (status == UV_EOF) {
-    finish(s);
+  if (status < 0) {
+    finish(s);                      /* UV_EOF (only teardown cancels) */
     return;
   }
-  /* status 0: one element in the slot; one wake-up, one batch. */
-  s->batch[n++] = s->slot;
-  while (n < BATCH && uvev_chan_try_recv(&s->chan, &s->batch[n]) == 0)
-    n++;
+  /* One wake-up, one batch. */
   if (!s->stopped)
-    deliver(s, n);
+    deliver(s, (size_t) status);
   /* The waker is not closing (that happens in teardown, with no callback
    * of ours on the stack), so this cannot fail. */
-  uvev_chan_recv(&s->e->waker, op, &s->chan, &s->slot, on_recv);
+  uvev_chan_recv_many(&s->e->waker, op, &s->chan, s->batch, BATCH, on_recv);
 }
 
 
@@ -333,7 +331,7 @@ static napi_value js_stream(napi_env env, napi_callback_info info) {
   /* A pending receive keeps the loop alive, and the waker holds no
    * reference otherwise: the process stays up while a stream runs, and
    * exits by itself once they are all done. */
-  uvev_chan_recv(&e->waker, &s->op, &s->chan, &s->slot, on_recv);
+  uvev_chan_recv_many(&e->waker, &s->op, &s->chan, s->batch, BATCH, on_recv);
   return promise;
 }
 
