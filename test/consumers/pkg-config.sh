@@ -7,6 +7,9 @@
 set -eu
 meson=$1 build=$2 work=$3 prefix=$4 libdir=$5
 here=$(cd "$(dirname "$0")" && pwd)
+# meson test points LD_LIBRARY_PATH at the build tree (the test depends on
+# libuvev); the consumer must find the installed copy by itself.
+unset LD_LIBRARY_PATH
 cc=${CC:-cc}
 
 rm -rf "$work"
