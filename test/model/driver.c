@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_JOBS 16
+#define MAX_JOBS 64
 
 /* The real code's scenario sets, one process each (model.cpp's --set). */
 static const char* const real_sets[] = {"core", "chan"};
