@@ -240,7 +240,8 @@ UVEV_EXTERN int uvev_chan_init(uvev_chan_t* ch, size_t capacity,
  *    received: the release store that publishes it is their last touch. So a
  *    receiver holding the last element it will get may destroy at once.
  *    Likewise a try or blocking receive is done once the room it made can be
- *    used by a send.
+ *    used by a send. The same holds for any element (or room) of a batch:
+ *    a batch makes its first one available last.
  *  - the close that the caller saw (UV_EOF, UV_EPIPE) is waited for, as
  *    above: a sole receiver that got UV_EOF may destroy at once. A second
  *    close racing it is not covered: join other closers.

@@ -167,34 +167,44 @@ int uvev__ring_claim_send_many(struct uvev__ring* r, struct uvev__slot* s,
   return uvev__ring_claim_send_n(r, s, max);
 }
 
-/* Copies n elements in and publishes them, in position order. Inline, so
- * that n == 1 (uvev__ring_put) has no loop. */
+/* Copies n elements in and publishes them: positions s->pos + 1 on first,
+ * s->pos last. No receive can claim any of them before s->pos is published
+ * (a claim starts at the head, and waits for s->pos), so a receiver that
+ * holds any element of the batch knows the batch is done: the release store
+ * of s->pos's seq is its last touch of the channel, as for a single send.
+ * Inline, so that n == 1 (uvev__ring_put) has no loop. */
 static inline void uvev__ring_put_n(struct uvev__ring* r,
                                     const struct uvev__slot* s,
                                     const void* elems, size_t n) {
   struct uvev__cell* cell;
   const char* elem;
+  size_t esz;
   uint64_t pos;
   size_t i;
 
-  cell = s->cell;
-  elem = (const char*) elems;
-  for (i = 0; i < n; i++) {
+  esz = r->elem_size;
+  for (i = 1; i < n; i++) {
     pos = s->pos + i;
-    if (i > 0)
-      cell = uvev__ring_cell(r, pos);
+    cell = uvev__ring_cell(r, pos);
+    elem = (const char*) elems + i * esz;
     uvev__preempt_point();
     uvev__cell_put(r, cell, elem);
     uvev__preempt_point();
     /* Release: pairs with the acquire load in uvev__ring_claim_recv_n (and
      * uvev__ring_run); publishes the element. */
-#if UVEV__MUTANT != 6
     uvev__store(cell->seq, 2 * pos + 1, release);
-#else
-    uvev__store(cell->seq, 2 * pos + 1, relaxed);
-#endif
-    elem += r->elem_size;
   }
+  cell = s->cell;
+  pos = s->pos;
+  uvev__preempt_point();
+  uvev__cell_put(r, cell, elems);
+  uvev__preempt_point();
+  /* Release, the batch's last touch: as above. */
+#if UVEV__MUTANT != 6
+  uvev__store(cell->seq, 2 * pos + 1, release);
+#else
+  uvev__store(cell->seq, 2 * pos + 1, relaxed);
+#endif
 }
 
 void uvev__ring_put(struct uvev__ring* r, const struct uvev__slot* s,
@@ -282,35 +292,45 @@ int uvev__ring_claim_recv_many(struct uvev__ring* r, struct uvev__slot* s,
   return uvev__ring_claim_recv_n(r, s, max);
 }
 
-/* Copies n elements out and frees their cells for the next lap's sends, in
- * position order. Inline, so that n == 1 (uvev__ring_take) has no loop. */
+/* Copies n elements out and frees their cells: s->pos + 1 on first, s->pos
+ * last. No send can use any of this room before s->pos's cell is free (a
+ * send claims at the tail, and waits for that cell), so a sender that used
+ * any of it knows the batch is done: the release store that frees s->pos's
+ * cell is its last touch of the channel, as for a single receive. Inline,
+ * so that n == 1 (uvev__ring_take) has no loop. */
 static inline void uvev__ring_take_n(struct uvev__ring* r,
                                      const struct uvev__slot* s, void* out,
                                      size_t n) {
   struct uvev__cell* cell;
-  char* dst;
+  size_t esz;
+  uint64_t cap;
   uint64_t pos;
   size_t i;
 
-  cell = s->cell;
-  dst = (char*) out;
-  for (i = 0; i < n; i++) {
+  esz = r->elem_size;
+  cap = r->capacity;
+  for (i = 1; i < n; i++) {
     pos = s->pos + i;
-    if (i > 0)
-      cell = uvev__ring_cell(r, pos);
+    cell = uvev__ring_cell(r, pos);
     uvev__preempt_point();
-    uvev__cell_get(r, cell, dst);
+    uvev__cell_get(r, cell, (char*) out + i * esz);
     uvev__preempt_point();
     /* Release: pairs with the acquire load in uvev__ring_claim_send_n (and
      * uvev__ring_run); the copy-out is done before the next lap's sender
      * overwrites the cell. */
-#if UVEV__MUTANT != 8
-    uvev__store(cell->seq, 2 * (pos + r->capacity), release);
-#else
-    uvev__store(cell->seq, 2 * (pos + r->capacity), relaxed);
-#endif
-    dst += r->elem_size;
+    uvev__store(cell->seq, 2 * (pos + cap), release);
   }
+  cell = s->cell;
+  pos = s->pos;
+  uvev__preempt_point();
+  uvev__cell_get(r, cell, out);
+  uvev__preempt_point();
+  /* Release, the batch's last touch: as above. */
+#if UVEV__MUTANT != 8
+  uvev__store(cell->seq, 2 * (pos + cap), release);
+#else
+  uvev__store(cell->seq, 2 * (pos + cap), relaxed);
+#endif
 }
 
 void uvev__ring_take(struct uvev__ring* r, const struct uvev__slot* s,

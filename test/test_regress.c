@@ -157,7 +157,7 @@ static void jitter_stop(void) {
  * inside that window.
  */
 
-enum { SEND_SYNC, SEND_TRY };
+enum { SEND_SYNC, SEND_TRY, SEND_MANY };
 enum { RECV_SPIN, RECV_SYNC, RECV_LOOP };
 
 static struct {
@@ -165,6 +165,7 @@ static struct {
   int stop;           /* atomic */
   int send;           /* SEND_* */
   int k;              /* elements each round */
+  int want;           /* elements the receiver takes before it destroys */
   int close;          /* then close */
   /* the loop receiver */
   uvev_waker_t waker;
@@ -199,6 +200,7 @@ static void dr_peer(void* arg) {
   uvev_chan_t* ch;
   uint64_t start;
   uint64_t v;
+  uint64_t batch[4];
   unsigned spins;
   int i, err;
 
@@ -211,7 +213,14 @@ static void dr_peer(void* arg) {
       spin_step(&spins, start, "destroy peer");
       continue;
     }
-    for (i = 0; i < dr.k; i++) {
+    if (dr.send == SEND_MANY) {
+      /* One batch of k: the channel has room for all of them. */
+      for (i = 0; i < dr.k; i++)
+        batch[i] = (uint64_t) i;
+      CHECK_ON_THREAD(uvev_chan_try_send_many(ch, batch, (size_t) dr.k) ==
+                      dr.k);
+    }
+    for (i = 0; i < dr.k && dr.send != SEND_MANY; i++) {
       v = (uint64_t) i;
       if (dr.send == SEND_SYNC)
         err = uvev_chan_send_sync_timeout(ch, &v, WATCHDOG_MS);
@@ -234,7 +243,7 @@ static void dr_destroy(uvev_chan_t* ch) {
 
 /* Whether the receiver has all it waits for, given the last status. */
 static int dr_done(int err) {
-  return dr.close ? err == UV_EOF : dr.got == dr.k;
+  return dr.close ? err == UV_EOF : dr.got == dr.want;
 }
 
 static void dr_on_recv(uvev_chan_op_t* op, int status) {
@@ -283,7 +292,7 @@ static void dr_receive(uvev_chan_t* ch, int recv, uv_loop_t* loop) {
   dr_destroy(ch);
 }
 
-static void destroy_rounds(int send, int k, int close, int recv,
+static void destroy_rounds(int send, int k, int want, int close, int recv,
                            unsigned long rounds) {
   uv_thread_t peer;
   uv_loop_t loop;
@@ -294,6 +303,7 @@ static void destroy_rounds(int send, int k, int close, int recv,
   memset(&dr, 0, sizeof(dr));
   dr.send = send;
   dr.k = k;
+  dr.want = want != 0 ? want : k;
   dr.close = close;
   if (recv == RECV_LOOP) {
     ck_assert_int_eq(uv_loop_init(&loop), 0);
@@ -308,16 +318,19 @@ static void destroy_rounds(int send, int k, int close, int recv,
     ch = malloc(sizeof(*ch));
     ck_assert_ptr_nonnull(ch);
     /* try_send must find room for all k at once. */
-    ck_assert_int_eq(uvev_chan_init(ch, send == SEND_TRY ? (size_t) k : 1 + round % 3,
+    ck_assert_int_eq(uvev_chan_init(ch, send != SEND_SYNC ? (size_t) k
+                                                          : 1 + round % 3,
                                     sizeof(uint64_t)), 0);
     __atomic_store_n(&dr.slot, ch, __ATOMIC_RELEASE);
     dr_receive(ch, recv, &loop);
   }
   __atomic_store_n(&dr.stop, 1, __ATOMIC_RELEASE);
   ck_assert_int_eq(uv_thread_join(&peer), 0);
-  printf("destroy: %lu rounds of %d %s then %s, received by %s: %.2f s\n",
-         rounds, k, send == SEND_SYNC ? "send_sync" : "try_send",
-         close ? "close" : "nothing",
+  printf("destroy: %lu rounds of %d %s then %s, %d received by %s: "
+         "%.2f s\n", rounds, k,
+         send == SEND_SYNC ? "send_sync" :
+         send == SEND_TRY ? "try_send" : "in one try_send_many",
+         close ? "close" : "nothing", dr.want,
          recv == RECV_SPIN ? "try_recv" :
          recv == RECV_SYNC ? "recv_sync_timeout" : "a loop",
          (uv_hrtime() - start) / 1e9);
@@ -333,6 +346,7 @@ static void destroy_rounds(int send, int k, int close, int recv,
 static const struct {
   int send;
   int k;
+  int want;  /* 0: all k */
   int close;
   int recv;
   unsigned long rounds;
@@ -340,20 +354,97 @@ static const struct {
   /* A send's element, taken by a spinning receiver; by a blocked one (the
    * send wakes it, and must be done with the channel's lock before the
    * receiver can have the element); a try_send's. */
-  {SEND_SYNC, 1, 0, RECV_SPIN, 50000},
-  {SEND_SYNC, 1, 0, RECV_SYNC, 20000},
-  {SEND_TRY, 1, 0, RECV_SPIN, 50000},
+  {SEND_SYNC, 1, 0, 0, RECV_SPIN, 50000},
+  {SEND_SYNC, 1, 0, 0, RECV_SYNC, 20000},
+  {SEND_TRY, 1, 0, 0, RECV_SPIN, 50000},
   /* UV_EOF from a racing close, seen by a spinning, a blocked and a loop
    * receiver. */
-  {SEND_SYNC, 3, 1, RECV_SPIN, 5000},
-  {SEND_SYNC, 3, 1, RECV_SYNC, 2000},
-  {SEND_SYNC, 3, 1, RECV_LOOP, 10000},
+  {SEND_SYNC, 3, 0, 1, RECV_SPIN, 5000},
+  {SEND_SYNC, 3, 0, 1, RECV_SYNC, 2000},
+  {SEND_SYNC, 3, 0, 1, RECV_LOOP, 10000},
+  /* A batch send's elements: all of them, and only the first (a receiver
+   * holding any element of a batch may destroy: the batch publishes its
+   * first position last). */
+  {SEND_MANY, 4, 0, 0, RECV_SPIN, 50000},
+  {SEND_MANY, 2, 1, 0, RECV_SPIN, 50000},
 };
 
 START_TEST(test_destroy_at_once) {
   destroy_rounds(destroy_cases[_i].send, destroy_cases[_i].k,
-                 destroy_cases[_i].close, destroy_cases[_i].recv,
-                 destroy_cases[_i].rounds);
+                 destroy_cases[_i].want, destroy_cases[_i].close,
+                 destroy_cases[_i].recv, destroy_cases[_i].rounds);
+}
+END_TEST
+
+/* The mirror for a batch receive: a sender that used the room the batch
+ * made may destroy at once. A batch of ROOM_CAP elements of 1 MiB: one that
+ * freed its first cell before copying out the others would still be copying
+ * them when the sender, which copies in only one, destroys. */
+#define ROOM_ELEM (1u << 20)
+#define ROOM_CAP 4
+
+static struct {
+  uvev_chan_t* ch;  /* atomic: the channel of the next round */
+  int stop;         /* atomic */
+  char* out;
+} rm;
+
+static void rm_receiver(void* arg) {
+  uvev_chan_t* ch;
+  uint64_t start;
+  unsigned spins;
+
+  (void) arg;
+  spins = 0;
+  start = uv_hrtime();
+  while (!__atomic_load_n(&rm.stop, __ATOMIC_ACQUIRE)) {
+    ch = __atomic_exchange_n(&rm.ch, NULL, __ATOMIC_ACQUIRE);
+    if (ch == NULL) {
+      spin_step(&spins, start, "room receiver");
+      continue;
+    }
+    CHECK_ON_THREAD(uvev_chan_try_recv_many(ch, rm.out, ROOM_CAP) ==
+                    ROOM_CAP);
+    start = uv_hrtime();
+  }
+}
+
+START_TEST(test_destroy_after_room) {
+  uv_thread_t peer;
+  uvev_chan_t* ch;
+  unsigned long round, rounds;
+  uint64_t start;
+  unsigned spins;
+  char* in;
+  int i, err;
+
+  memset(&rm, 0, sizeof(rm));
+  rm.out = malloc(ROOM_CAP * ROOM_ELEM);
+  in = calloc(1, ROOM_ELEM);
+  ck_assert_ptr_nonnull(rm.out);
+  ck_assert_ptr_nonnull(in);
+  ck_assert_int_eq(uv_thread_create(&peer, rm_receiver, NULL), 0);
+  rounds = dr_rounds(100);
+  for (round = 0; round < rounds; round++) {
+    ch = malloc(sizeof(*ch));
+    ck_assert_ptr_nonnull(ch);
+    ck_assert_int_eq(uvev_chan_init(ch, ROOM_CAP, ROOM_ELEM), 0);
+    for (i = 0; i < ROOM_CAP; i++)
+      ck_assert_int_eq(uvev_chan_try_send(ch, in), 0);
+    __atomic_store_n(&rm.ch, ch, __ATOMIC_RELEASE);
+    /* The room of the batch receive: the first that frees any, then
+     * destroy. */
+    spins = 0;
+    start = uv_hrtime();
+    while ((err = uvev_chan_try_send(ch, in)) == UV_EAGAIN)
+      spin_step(&spins, start, "room sender");
+    ck_assert_int_eq(err, 0);
+    dr_destroy(ch);
+  }
+  __atomic_store_n(&rm.stop, 1, __ATOMIC_RELEASE);
+  ck_assert_int_eq(uv_thread_join(&peer), 0);
+  free(in);
+  free(rm.out);
 }
 END_TEST
 
@@ -894,6 +985,7 @@ TCase* regress_case(void) {
   tc = test_case("regress", 0);
   tcase_add_loop_test(tc, test_destroy_at_once, 0,
                       sizeof(destroy_cases) / sizeof(destroy_cases[0]));
+  tcase_add_test(tc, test_destroy_after_room);
   tcase_add_test(tc, test_deadline_self_notify);
   tcase_add_test(tc, test_deadline_busy_chan);
   tcase_add_test(tc, test_closing_waker_changes_nothing);
