@@ -113,27 +113,15 @@ int uvev_chan_try_recv_many(uvev_chan_t* ch, void* out, size_t n) {
  * op->result is the count moved or the error. */
 static int uvev__chan_send_pred(void* arg) {
   uvev_chan_op_t* op = (uvev_chan_op_t*) arg;
-  int err;
 
-  if (op->max == 1) {
-    err = uvev__chan_send(op->chan, op->elem);
-    op->result = err == 0 ? 1 : err;
-  } else {
-    op->result = uvev__chan_send_many(op->chan, op->elem, op->max);
-  }
+  op->result = uvev__chan_send_many(op->chan, op->elem, op->max);
   return op->result != UV_EAGAIN;
 }
 
 static int uvev__chan_recv_pred(void* arg) {
   uvev_chan_op_t* op = (uvev_chan_op_t*) arg;
-  int err;
 
-  if (op->max == 1) {
-    err = uvev__chan_recv(op->chan, op->out);
-    op->result = err == 0 ? 1 : err;
-  } else {
-    op->result = uvev__chan_recv_many(op->chan, op->out, op->max);
-  }
+  op->result = uvev__chan_recv_many(op->chan, op->out, op->max);
   return op->result != UV_EAGAIN;
 }
 
@@ -225,32 +213,17 @@ struct uvev__chan_sync {
   int result;  /* what the last claim returned: a count or an error */
 };
 
-/* Claims up to max: the count, or the error. A single call (max == 1) goes
- * through the single claim, in which ring.c's compiler has folded the
- * batch's loop away. */
-static int uvev__chan_sync_claim(struct uvev__chan_sync* s, int sending) {
-  struct uvev__ring* r = &s->ch->ring;
-  int err;
-
-  if (s->max != 1)
-    return sending ? uvev__ring_claim_send_many(r, &s->slot, s->max)
-                   : uvev__ring_claim_recv_many(r, &s->slot, s->max);
-  err = sending ? uvev__ring_claim_send(r, &s->slot)
-                : uvev__ring_claim_recv(r, &s->slot);
-  return err == 0 ? 1 : err;
-}
-
 static int uvev__chan_sync_send_pred(void* arg) {
   struct uvev__chan_sync* s = (struct uvev__chan_sync*) arg;
 
-  s->result = uvev__chan_sync_claim(s, 1);
+  s->result = uvev__ring_claim_send_many(&s->ch->ring, &s->slot, s->max);
   return s->result != UV_EAGAIN;
 }
 
 static int uvev__chan_sync_recv_pred(void* arg) {
   struct uvev__chan_sync* s = (struct uvev__chan_sync*) arg;
 
-  s->result = uvev__chan_sync_claim(s, 0);
+  s->result = uvev__ring_claim_recv_many(&s->ch->ring, &s->slot, s->max);
   return s->result != UV_EAGAIN;
 }
 
@@ -277,12 +250,8 @@ static int uvev__chan_sync(uvev_chan_t* ch, const void* elems, void* out,
     return err;
   if (s.result < 0)
     return s.result;  /* UV_EPIPE, UV_EOF */
-  if (elems != NULL && s.result == 1)
-    uvev__chan_send_finish(ch, &s.slot, elems, 1);
-  else if (elems != NULL)
+  if (elems != NULL)
     uvev__chan_send_finish(ch, &s.slot, elems, (size_t) s.result);
-  else if (s.result == 1)
-    uvev__chan_recv_finish(ch, &s.slot, out, 1);
   else
     uvev__chan_recv_finish(ch, &s.slot, out, (size_t) s.result);
   return s.result;
