@@ -1,10 +1,13 @@
-/* chan.c: the channel metrics: producer threads with blocking sends
- * (uvev_chan_send_sync) into loops that receive asynchronously
- * (uvev_chan_recv) and drain with uvev_chan_try_recv; one u64 per message.
+/* chan.c: the channel metrics from threads to loops: producer threads with
+ * blocking sends (uvev_chan_send_sync) into loops that receive
+ * asynchronously (uvev_chan_recv) and drain with uvev_chan_try_recv, or the
+ * same with the batch calls; one u64 per message.
  *
  *   chan_thread_to_loop   1 thread -> 1 loop, capacity 1024
  *   chan_mpmc             2 threads -> 2 loops, capacity 1024
  *   chan_cap16            1 thread -> 1 loop, capacity 16
+ *   chan_batch            1 thread -> 1 loop, capacity 1024, batches of 64
+ *                         against the single calls
  *   allocs_per_msg        heap allocations per message once running
  *   --series chan_capacity  throughput against capacity, for plot.sh
  *
@@ -21,6 +24,7 @@
 #include "metrics.h"
 
 #define CH_MAX 4
+#define CH_MAX_BATCH 64
 
 typedef struct {
   uv_thread_t thread;
@@ -28,6 +32,7 @@ typedef struct {
   uvev_waker_t waker;
   uvev_chan_op_t op;
   uint64_t slot;              /* where the async receive puts an element */
+  uint64_t* buf;              /* chan_batch: where a batch receive puts them */
   unsigned long received;
   uint64_t sum;
   uint64_t end;
@@ -49,6 +54,7 @@ static struct {
   uvev_chan_t chan;
   unsigned long per_producer;
   size_t max_batch;           /* elements one callback takes at most */
+  size_t batch;               /* 0: single calls; else the _many calls */
   int nproducers;
   int nconsumers;
   int left;                   /* atomic: producers still sending */
@@ -60,6 +66,26 @@ static struct {
   ch_producer_t producers[CH_MAX];
 } ch;
 
+/* chan_batch: the same messages, ch.batch at a time with
+ * uvev_chan_send_many_sync, which may move fewer. */
+static void ch_produce_batches(ch_producer_t* p) {
+  uint64_t buf[CH_MAX_BATCH];
+  unsigned long i;
+  size_t k, n;
+  int moved;
+
+  i = 0;
+  while (i < ch.per_producer) {
+    n = ch.per_producer - i < ch.batch ? ch.per_producer - i : ch.batch;
+    for (k = 0; k < n; k++)
+      buf[k] = (uint64_t) p->id << 48 | (i + k);
+    moved = uvev_chan_send_many_sync(&ch.chan, buf, n);
+    if (moved <= 0)
+      bench_fail("chan: uvev_chan_send_many_sync");
+    i += (unsigned long) moved;
+  }
+}
+
 static void ch_produce(void* arg) {
   ch_producer_t* p = arg;
   unsigned long i;
@@ -67,10 +93,14 @@ static void ch_produce(void* arg) {
 
   uv_sem_wait(&ch.go);
   p->cpu = bench_thread_cpu_ns();
-  for (i = 0; i < ch.per_producer; i++) {
-    v = (uint64_t) p->id << 48 | i;
-    if (uvev_chan_send_sync(&ch.chan, &v) != 0)
-      bench_fail("chan: uvev_chan_send_sync");
+  if (ch.batch) {
+    ch_produce_batches(p);
+  } else {
+    for (i = 0; i < ch.per_producer; i++) {
+      v = (uint64_t) p->id << 48 | i;
+      if (uvev_chan_send_sync(&ch.chan, &v) != 0)
+        bench_fail("chan: uvev_chan_send_sync");
+    }
   }
   p->cpu = bench_thread_cpu_ns() - p->cpu;
   /* Acq_rel: pairs with the same RMW of the other producers, so the last
@@ -128,13 +158,41 @@ static void ch_on_recv(uvev_chan_op_t* op, int status) {
     bench_fail("chan: uvev_chan_recv");
 }
 
-static void ch_consume(void* arg) {
-  ch_consumer_t* c = arg;
+/* chan_batch: one batch receive per callback, as many as are there up to
+ * ch.batch (the single calls' callback drains as many). */
+static void ch_on_recv_many(uvev_chan_op_t* op, int status) {
+  ch_consumer_t* c = op->data;
+  int k;
 
+  if (status == UV_EOF) {
+    ch_done(c);
+    return;
+  }
+  if (status <= 0)
+    bench_fail("chan: batch receive status %s", uv_err_name(status));
+  for (k = 0; k < status; k++)
+    c->sum += c->buf[k];
+  c->received += (unsigned long) status;
+  if (uvev_chan_recv_many(&c->waker, op, &ch.chan, c->buf, ch.batch,
+                          ch_on_recv_many) != 0)
+    bench_fail("chan: uvev_chan_recv_many");
+}
+
+static void ch_consume(void* arg) {
+  static uint64_t bufs[CH_MAX][CH_MAX_BATCH];
+  ch_consumer_t* c = arg;
+  int err;
+
+  c->buf = bufs[c - ch.consumers];
   if (uv_loop_init(&c->loop) != 0 || uvev_waker_init(&c->loop, &c->waker) != 0)
     bench_fail("chan: loop init");
   c->op.data = c;
-  if (uvev_chan_recv(&c->waker, &c->op, &ch.chan, &c->slot, ch_on_recv) != 0)
+  if (ch.batch)
+    err = uvev_chan_recv_many(&c->waker, &c->op, &ch.chan, c->buf, ch.batch,
+                              ch_on_recv_many);
+  else
+    err = uvev_chan_recv(&c->waker, &c->op, &ch.chan, &c->slot, ch_on_recv);
+  if (err != 0)
     bench_fail("chan: uvev_chan_recv");
   uv_sem_post(&ch.ready);
   c->cpu = bench_thread_cpu_ns();
@@ -166,7 +224,10 @@ static uint64_t ch_run(const bench_args_t* a, bench_stats_t* stats) {
   ch.nconsumers = a->consumers;
   ch.left = a->producers;
   ch.per_producer = a->n / (unsigned long) a->producers;
-  ch.max_batch = a->capacity;
+  ch.max_batch = a->batch != 0 ? a->batch : a->capacity;
+  ch.batch = a->many ? a->batch : 0;
+  if (ch.batch > CH_MAX_BATCH)
+    bench_fail("chan: batch too large");
   ch.count_allocs = a->count_allocs;
   ch.window[0] = a->warmup;
   ch.window[1] = a->n - a->n / 10;
@@ -239,6 +300,14 @@ static double ours_chan(const bench_args_t* a, bench_stats_t* stats) {
          ((double) ns / 1e3);
 }
 
+/* chan_batch: ours with the _many calls, the baseline the single ones. */
+static double ours_chan_many(const bench_args_t* a, bench_stats_t* stats) {
+  bench_args_t b = *a;
+
+  b.many = 1;
+  return ours_chan(&b, stats);
+}
+
 /* Heap allocations per message between the window's ends. */
 static double ours_chan_allocs(const bench_args_t* a,
                                bench_stats_t* stats) {
@@ -252,11 +321,23 @@ static double ours_chan_allocs(const bench_args_t* a,
          (double) (c->msgs[1] - c->msgs[0]);
 }
 
+/* The CPU note of a channel row: ns of CPU per message, each side. */
+static void chan_note(bench_row_t* r) {
+  bench_stats_t ours;
+  bench_stats_t base;
+
+  ours = bench_stats_median(r, 1);
+  base = bench_stats_median(r, 0);
+  snprintf(r->note, sizeof(r->note),
+           "CPU ns/msg producers+consumers: ours %.4g+%.4g, baseline "
+           "%.4g+%.4g; eventfd writes/1000 msgs: ours %.3g, baseline %.3g",
+           ours.producer_cpu_ns, ours.consumer_cpu_ns, base.producer_cpu_ns,
+           base.consumer_cpu_ns, ours.writes_per_1k, base.writes_per_1k);
+}
+
 static void chan_metric(const bench_metric_t* m, size_t cap, int producers,
                         int consumers, unsigned long n) {
   bench_args_t a = { 0 };
-  bench_stats_t ours;
-  bench_stats_t base;
   bench_row_t* r;
 
   a.n = n;
@@ -269,13 +350,26 @@ static void chan_metric(const bench_metric_t* m, size_t cap, int producers,
                   "message, drain all per callback";
   bench_compare(r, ours_chan, base_chan_mutex_ring, &a, bench_cfg.reps);
   bench_goal(r, &m->goal, r->ratio);
-  ours = bench_stats_median(r, 1);
-  base = bench_stats_median(r, 0);
-  snprintf(r->note, sizeof(r->note),
-           "CPU ns/msg producers+consumers: ours %.4g+%.4g, baseline "
-           "%.4g+%.4g; eventfd writes/1000 msgs: ours %.3g, baseline %.3g",
-           ours.producer_cpu_ns, ours.consumer_cpu_ns, base.producer_cpu_ns,
-           base.consumer_cpu_ns, ours.writes_per_1k, base.writes_per_1k);
+  chan_note(r);
+}
+
+void bench_chan_batch(const bench_metric_t* m) {
+  bench_args_t a = { 0 };
+  bench_row_t* r;
+
+  a.n = bench_size(10000000, 20000);
+  a.capacity = 1024;
+  a.batch = CH_MAX_BATCH;
+  a.producers = 1;
+  a.consumers = 1;
+  r = bench_row(m->name, "", m->unit);
+  r->ours_label = "uvev_chan_send_many_sync of 64 -> uvev_chan_recv_many of "
+                  "64";
+  r->base_label = "uvev_chan_send_sync -> uvev_chan_recv + try_recv drain of "
+                  "up to 64";
+  bench_compare(r, ours_chan_many, ours_chan, &a, bench_cfg.reps);
+  bench_goal(r, &m->goal, r->ratio);
+  chan_note(r);
 }
 
 void bench_chan_thread_to_loop(const bench_metric_t* m) {
@@ -330,11 +424,13 @@ void bench_series_chan_capacity(void) {
   static const size_t caps[] = { 1, 4, 16, 64, 256, 1024, 4096 };
   bench_args_t a = { 0 };
   bench_row_t* r;
+  bench_row_t* rb;
   size_t i;
 
   printf("# chan_capacity: 1 producer thread (blocking send) -> 1 loop, u64 "
          "messages; medians of %d\n", bench_cfg.reps);
-  printf("# capacity ours_Mmsg_per_s baseline_Mmsg_per_s\n");
+  printf("# capacity ours_Mmsg_per_s baseline_Mmsg_per_s "
+         "ours_batches_Mmsg_per_s\n");
   for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
     a.n = caps[i] * 10000;
     if (a.n < 50000)
@@ -347,7 +443,13 @@ void bench_series_chan_capacity(void) {
     a.consumers = 1;
     r = bench_row("chan_capacity", "", "M msg/s");
     bench_compare(r, ours_chan, base_chan_mutex_ring, &a, bench_cfg.reps);
-    printf("%zu %.4g %.4g\n", caps[i], r->ours_med, r->base_med);
+    /* The batch calls, in batches of up to 64 (no more than the capacity). */
+    a.batch = caps[i] < CH_MAX_BATCH ? caps[i] : CH_MAX_BATCH;
+    rb = bench_row("chan_capacity", "batches", "M msg/s");
+    bench_compare(rb, ours_chan_many, NULL, &a, bench_cfg.reps);
+    a.batch = 0;
+    printf("%zu %.4g %.4g %.4g\n", caps[i], r->ours_med, r->base_med,
+           rb->ours_med);
     fflush(stdout);
   }
 }

@@ -145,6 +145,8 @@ bench_stats_t bench_stats_median(const bench_row_t* row, int ours) {
   double producer[BENCH_MAX_REPS];
   double consumer[BENCH_MAX_REPS];
   double loop[BENCH_MAX_REPS];
+  double busiest[BENCH_MAX_REPS];
+  double used[BENCH_MAX_REPS];
   int i;
 
   s = ours ? row->ours_stats : row->base_stats;
@@ -153,11 +155,15 @@ bench_stats_t bench_stats_median(const bench_row_t* row, int ours) {
     producer[i] = s[i].producer_cpu_ns;
     consumer[i] = s[i].consumer_cpu_ns;
     loop[i] = s[i].loop_cpu_us;
+    busiest[i] = s[i].busiest_pct;
+    used[i] = s[i].workers_used;
   }
   m.writes_per_1k = bench_median(writes, row->nreps);
   m.producer_cpu_ns = bench_median(producer, row->nreps);
   m.consumer_cpu_ns = bench_median(consumer, row->nreps);
   m.loop_cpu_us = bench_median(loop, row->nreps);
+  m.busiest_pct = bench_median(busiest, row->nreps);
+  m.workers_used = bench_median(used, row->nreps);
   return m;
 }
 
@@ -185,7 +191,7 @@ static void run_side(bench_row_t* row, bench_side_fn fn, const char* side,
                      double* out) {
   /* A side sets only what it measures: the rest must read as not measured,
    * not as what an earlier repetition left. */
-  static const bench_stats_t unmeasured = { NAN, NAN, NAN, NAN };
+  static const bench_stats_t unmeasured = { NAN, NAN, NAN, NAN, NAN, NAN };
   char what[128];
   double v;
 

@@ -27,6 +27,8 @@ typedef struct {
   int consumers;            /* consumer loops, each on its own thread */
   unsigned int pending;     /* waits pending on the loop */
   int count_allocs;         /* chan: count allocations in the steady state */
+  size_t batch;             /* chan: elements per callback (0: capacity) */
+  int many;                 /* chan: move them with the _many calls */
 } bench_args_t;
 
 /* What a side measures of one repetition besides the value it returns. The
@@ -37,6 +39,8 @@ typedef struct {
   double producer_cpu_ns;   /* chan: producer threads' CPU ns per message */
   double consumer_cpu_ns;   /* chan: consumer threads' CPU ns per message */
   double loop_cpu_us;       /* wake: the loop thread's CPU us per wake */
+  double busiest_pct;       /* pool: the busiest worker's share of the jobs */
+  double workers_used;      /* pool: workers that ran any job */
 } bench_stats_t;
 
 /* One side of a comparison, run once; returns the measured value. */

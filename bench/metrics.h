@@ -14,7 +14,10 @@ void bench_pingpong_threads(const bench_metric_t* m);
 void bench_chan_thread_to_loop(const bench_metric_t* m);  /* chan.c */
 void bench_chan_mpmc(const bench_metric_t* m);
 void bench_chan_cap16(const bench_metric_t* m);
+void bench_chan_batch(const bench_metric_t* m);
+void bench_chan_vs_ring(const bench_metric_t* m);         /* chan_ring.c */
 void bench_allocs_per_msg(const bench_metric_t* m);
+void bench_pool_lifo(const bench_metric_t* m);            /* pool.c */
 void bench_wake_scaling(const bench_metric_t* m);         /* wake.c */
 void bench_notify_all_syscalls(const bench_metric_t* m);
 

@@ -6,8 +6,9 @@
 #                           one uv_async_t per waiter; the round trip from a
 #                           driver thread, and the loop thread's CPU time
 #   docs/chan_capacity.svg  channel throughput, 1 producer thread -> 1 loop,
-#                           against capacity: uvev_chan and the hand-written
-#                           mutex ring + uv_async_send
+#                           against capacity: uvev_chan with single calls and
+#                           with batches, and the hand-written mutex ring +
+#                           uv_async_send
 #
 #   bench/plot.sh [BUILD_DIR | path/to/uvev-bench] [uvev-bench options]
 #   ninja -C build plot                   (the same, on that build's bench)
@@ -93,6 +94,9 @@ set key top left
 plot "$docs/chan_capacity.dat" using 1:2 with linespoints ls 1 \\
        title "uvev_chan: blocking send, async recv + try_recv" noenhanced, \\
      "" using 1:3 with linespoints ls 2 \\
-       title "mutex ring + condvar + uv_async_send per message" noenhanced
+       title "mutex ring + condvar + uv_async_send per message" noenhanced, \\
+     "" using 1:4 with linespoints ls 3 \\
+       title "uvev_chan: send_many_sync -> recv_many, batches of up to 64" \\
+       noenhanced
 GP
 echo "plot.sh: wrote $docs/wake_scaling.svg and $docs/chan_capacity.svg"

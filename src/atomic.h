@@ -3,7 +3,8 @@
  * The eventcount core (waitset.c), the wake path's ready list (ready.h), the
  * ring (ring.c) and the channel's lock-free half (chan.h) touch shared memory
  * only through these macros. A normal build maps them to GCC/Clang __atomic
- * builtins and libuv's mutex; the model-checking build (test/model,
+ * builtins and libuv's mutex (or, with MSVC or -Datomics=interlocked, to
+ * Windows' Interlocked* functions: atomic_win.h); the model-checking build (test/model,
  * UVEV__MODEL defined) maps the same names to Relacy, so those four files
  * are checked as they are under the C11 memory model. The other files use
  * the macros too, and the model compiles them as well, on a model libuv
@@ -80,6 +81,19 @@
 # endif
 #endif
 
+#define uvev__get(var)                 (var)
+#define uvev__set(var, val)            ((var) = (val))
+#define uvev__mutex_init(m)            uv_mutex_init(&(m))
+#define uvev__mutex_destroy(m)         uv_mutex_destroy(&(m))
+#define uvev__lock(m)                  uv_mutex_lock(&(m))
+#define uvev__unlock(m)                uv_mutex_unlock(&(m))
+
+/* Windows' Interlocked* functions instead of the builtins below: always with
+ * MSVC, with gcc if asked (meson -Datomics=interlocked, mingw-w64). */
+#if defined(UVEV__INTERLOCKED) || (defined(_MSC_VER) && !defined(__clang__))
+# include "atomic_win.h"
+#else
+
 #define UVEV__MO_relaxed __ATOMIC_RELAXED
 #define UVEV__MO_acquire __ATOMIC_ACQUIRE
 #define UVEV__MO_release __ATOMIC_RELEASE
@@ -98,12 +112,6 @@
 #define uvev__cas_strong(obj, expp, val, mo, fail_mo)                         \
   __atomic_compare_exchange_n(&(obj), (expp), (val), 0,                       \
                               UVEV__MO_##mo, UVEV__MO_##fail_mo)
-#define uvev__get(var)                 (var)
-#define uvev__set(var, val)            ((var) = (val))
-#define uvev__mutex_init(m)            uv_mutex_init(&(m))
-#define uvev__mutex_destroy(m)         uv_mutex_destroy(&(m))
-#define uvev__lock(m)                  uv_mutex_lock(&(m))
-#define uvev__unlock(m)                uv_mutex_unlock(&(m))
 
 /* A sequentially consistent fence. On x86 a locked RMW on our own stack is
  * one: gcc emits such an RMW for the fence, while clang emits mfence, which
@@ -112,14 +120,19 @@
  * not the one at it: right after a call, (%rsp) holds the return address the
  * call has just stored, and a locked RMW of it waits for that store (about
  * twice the fence's cost in notify_empty). Or-ing 0 changes no byte, so the
- * red zone's contents are safe. TSan does not model inline asm (nor fences),
+ * red zone's contents are safe. Only the x86-64 SysV ABI (Linux, the BSDs,
+ * macOS) promises a red zone; Windows x64, i386 and code built with
+ * -mno-red-zone (define UVEV_NO_RED_ZONE) use the word at the stack pointer,
+ * as gcc's own fence does. TSan does not model inline asm (nor fences),
  * so sanitizer builds take the portable path. */
 #if (defined(__x86_64__) || defined(__i386__)) && !defined(UVEV__TSAN)
 static inline void uvev__fence(void) {
-# if defined(__x86_64__)
+# if defined(__x86_64__) && !defined(_WIN32) && !defined(UVEV_NO_RED_ZONE)
   __asm__ __volatile__("lock; orl $0, -4(%%rsp)" ::: "memory", "cc");
+# elif defined(__x86_64__)
+  __asm__ __volatile__("lock; orl $0, (%%rsp)" ::: "memory", "cc");
 # else
-  __asm__ __volatile__("lock; orl $0, -4(%%esp)" ::: "memory", "cc");
+  __asm__ __volatile__("lock; orl $0, (%%esp)" ::: "memory", "cc");
 # endif
 }
 #elif defined(UVEV__TSAN) && (defined(__x86_64__) || defined(__i386__))
@@ -151,6 +164,7 @@ static inline void uvev__fence(void) {
 #else
 # define uvev__cpu_relax() ((void) 0)
 #endif
+#endif /* UVEV__INTERLOCKED */
 
 /* Gives the CPU to another thread: a wait for an operation in flight whose
  * thread was preempted (ring.c). */

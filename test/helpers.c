@@ -2,7 +2,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sched.h>
-#include <unistd.h>
+#ifndef _WIN32
+# include <unistd.h>
+#endif
 
 #include "helpers.h"
 
@@ -23,6 +25,7 @@ void die(const char* fmt, ...) {
 /* Process watchdog: SIGALRM's default action ends the process, which Check
  * (in fork mode) or meson (without) reports as a failure. Sanitizers and
  * valgrind slow tests down a lot, hence the generous bound. */
+#ifndef _WIN32
 void wd_arm(unsigned seconds) {
   alarm(seconds);
 }
@@ -30,6 +33,60 @@ void wd_arm(unsigned seconds) {
 void wd_disarm(void) {
   alarm(0);
 }
+#else
+/* Windows has no alarm(): a watchdog thread waits for the disarm with the
+ * same bound and ends the process if it does not come. Check never forks
+ * there, so this is the only bound on a test. */
+static struct {
+  uv_mutex_t lock;
+  uv_cond_t cond;
+  uv_thread_t tid;
+  unsigned seconds;
+  int armed;
+} wd;
+
+static void wd_main(void* arg) {
+  uint64_t deadline = uv_hrtime() + (uint64_t) wd.seconds * 1000000000;
+  uint64_t now;
+
+  (void) arg;
+  uv_mutex_lock(&wd.lock);
+  while (wd.armed && (now = uv_hrtime()) < deadline)
+    (void) uv_cond_timedwait(&wd.cond, &wd.lock, deadline - now);
+  if (wd.armed)
+    die("process watchdog: test still running after %u s", wd.seconds);
+  uv_mutex_unlock(&wd.lock);
+}
+
+static void wd_init(void) {
+  CHECK_ON_THREAD(uv_mutex_init(&wd.lock) == 0);
+  CHECK_ON_THREAD(uv_cond_init(&wd.cond) == 0);
+}
+
+void wd_arm(unsigned seconds) {
+  static uv_once_t once = UV_ONCE_INIT;
+
+  uv_once(&once, wd_init);
+  wd_disarm();
+  uv_mutex_lock(&wd.lock);
+  wd.seconds = seconds;
+  wd.armed = 1;
+  uv_mutex_unlock(&wd.lock);
+  CHECK_ON_THREAD(uv_thread_create(&wd.tid, wd_main, NULL) == 0);
+}
+
+void wd_disarm(void) {
+  int was;
+
+  uv_mutex_lock(&wd.lock);
+  was = wd.armed;
+  wd.armed = 0;
+  uv_cond_signal(&wd.cond);
+  uv_mutex_unlock(&wd.lock);
+  if (was)
+    CHECK_ON_THREAD(uv_thread_join(&wd.tid) == 0);
+}
+#endif
 
 static void fixture_setup(void) {
   wd_arm(TEST_TIMEOUT_S);

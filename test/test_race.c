@@ -261,9 +261,14 @@ static void cr_dump(void) {
           cr.send_op.wait.node.in_wait_set, cr.send_op.result,
           cr.recv_op.wait.flags, cr.recv_op.wait.node.in_wait_set,
           cr.recv_op.result);
+#ifdef _WIN32
+# define ASYNC_PENDING async_sent  /* libuv's name for it on Windows */
+#else
+# define ASYNC_PENDING pending
+#endif
   fprintf(stderr, "  waker nactive %u ready %p local %p async pending %d\n",
           cr.waker->nactive, (void*) cr.waker->ready.head,
-          (void*) cr.waker->local_head, cr.waker->async.pending);
+          (void*) cr.waker->local_head, (int) cr.waker->async.ASYNC_PENDING);
   fprintf(stderr, "  sent %lu/%lu got %lu/%lu\n", cr.sent[0], cr.sent[1],
           cr.got[0], cr.got[1]);
 }
