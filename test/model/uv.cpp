@@ -53,44 +53,56 @@ uint64_t uv_hrtime(void) {
 
 
 /* ---- Mutexes and condition variables --------------------------------------
- * The objects are constructed with the struct that holds them (C++), so init
- * and destroy have nothing to do. */
+ * The Relacy objects are constructed with the struct that holds them (C++);
+ * init and destroy mark the object's life in `live` (uv.h), which every use
+ * checks. */
+
+static void uvm_check_live(const rl::var<int>& live) {
+  RL_ASSERT(live($) == 1);  /* not initialised, or already destroyed */
+}
 
 int uv_mutex_init(uv_mutex_t* mutex) {
-  (void) mutex;
+  mutex->live($) = 1;
   return 0;
 }
 
 void uv_mutex_destroy(uv_mutex_t* mutex) {
-  (void) mutex;
+  uvm_check_live(mutex->live);
+  mutex->live($) = 0;
 }
 
 void uv_mutex_lock(uv_mutex_t* mutex) {
   mutex->m.lock($);
+  uvm_check_live(mutex->live);
 }
 
 void uv_mutex_unlock(uv_mutex_t* mutex) {
+  uvm_check_live(mutex->live);
   mutex->m.unlock($);
 }
 
 int uv_cond_init(uv_cond_t* cond) {
-  (void) cond;
+  cond->live($) = 1;
   return 0;
 }
 
 void uv_cond_destroy(uv_cond_t* cond) {
-  (void) cond;
+  uvm_check_live(cond->live);
+  cond->live($) = 0;
 }
 
 void uv_cond_signal(uv_cond_t* cond) {
+  uvm_check_live(cond->live);
   cond->c.notify_one($);
 }
 
 void uv_cond_broadcast(uv_cond_t* cond) {
+  uvm_check_live(cond->live);
   cond->c.notify_all($);
 }
 
 void uv_cond_wait(uv_cond_t* cond, uv_mutex_t* mutex) {
+  uvm_check_live(cond->live);
   cond->c.wait(mutex->m, $);
 }
 
@@ -101,6 +113,7 @@ void uv_cond_wait(uv_cond_t* cond, uv_mutex_t* mutex) {
 int uv_cond_timedwait(uv_cond_t* cond, uv_mutex_t* mutex, uint64_t timeout) {
   uint64_t start;
 
+  uvm_check_live(cond->live);
   start = uvm_clock_ns;
   if (cond->c.wait_for(mutex->m, timeout, $))
     return 0;

@@ -11,7 +11,8 @@
  *     it runs the callback; uv_close waits out such a sender too);
  *   - uv_idle_t, uv_timer_t (on the model clock), uv_ref / uv_unref,
  *     uv_close with its callback;
- *   - uv_mutex_t / uv_cond_t on Relacy's mutex and condition variable;
+ *   - uv_mutex_t / uv_cond_t on Relacy's mutex and condition variable,
+ *     with POSIX's rule that nobody may still use one that is destroyed;
  *   - uv_hrtime, the model clock (uv.cpp says how it moves).
  *
  * The implementation is uv.cpp. Included after <relacy/relacy.hpp> (the
@@ -114,12 +115,22 @@ struct uv_loop_s {
   rl::var<int> fd_readable;  /* under fd_mu */
 };
 
+/* A mutex or condition variable is alive from its init to its destroy, and
+ * POSIX leaves a destroy undefined while another thread may still be using
+ * the object: the model checks that with `live`, a checked plain variable
+ * that init and destroy write and every use reads. A use by another thread
+ * that does not happen before the destroy is then a data race, and a use
+ * after it reads 0. A lock reads it inside the critical section and an
+ * unlock before it lets go, so that (as POSIX allows) a thread that took the
+ * mutex after every other user unlocked it may destroy it. */
 typedef struct {
   rl::mutex m;
+  rl::var<int> live;
 } uv_mutex_t;
 
 typedef struct {
   rl::condition_variable c;
+  rl::var<int> live;
 } uv_cond_t;
 
 int uv_loop_init(uv_loop_t* loop);
