@@ -647,8 +647,7 @@ struct chan_destroy_recv : rl::test_suite<chan_destroy_recv, 2> {
 
 
 /* ---- The table --------------------------------------------------------------
- * As core.h's: name, threads, search, context bound (sched_bound) or
- * iterations (sched_random), runner. Relacy's full search of even the
+ * As core.h's: name, search, context bound or iterations, test suite. Relacy's full search of even the
  * 2-thread channel scenarios runs for many minutes (every ring operation is
  * a few atomics, each load with several values to try), so every scenario is
  * searched to a context bound, as deep as the budget allows; the 3- and
@@ -656,31 +655,30 @@ struct chan_destroy_recv : rl::test_suite<chan_destroy_recv, 2> {
  * chan_2p1c_cap2 and chan_2p1c_cap1_1 only there (on the real chan.c and
  * sync.c, whose spins add scheduling points, bound 1 of chan_2p1c_cap2
  * alone takes a minute, bound 2 of chan_2p1c_cap1_1 four).
- * The cheap scenarios come first (a mutant build stops at its first
- * catch). */
+ * The cheap scenarios come first. */
 #define UVEV_MODEL_CHAN_SCENARIOS                                               \
-  { "chan_destroy_recv",    2, rl::sched_bound,  4, &rl::simulate<chan_destroy_recv> }, \
-  { "chan_destroy_eof",     2, rl::sched_bound,  3, &rl::simulate<chan_destroy_eof> }, \
-  { "chan_loop_cancel",     2, rl::sched_bound,  2, &rl::simulate<chan_loop_cancel> }, \
-  { "chan_loop_close",      2, rl::sched_bound,  3, &rl::simulate<chan_loop_close> }, \
-  { "chan_close_full",      2, rl::sched_bound,  4, &rl::simulate<chan_close_full> }, \
-  { "chan_close_inflight",  3, rl::sched_bound,  2, &rl::simulate<chan_close_inflight> }, \
-  { "chan_close_inflight4", 4, rl::sched_bound,  1, &rl::simulate<chan_close_inflight4> }, \
-  { "chan_close_send",      3, rl::sched_bound,  2, &rl::simulate<chan_close_send> }, \
-  { "chan_1p1c",            2, rl::sched_bound,  2, &rl::simulate<chan_1p1c> },  \
-  { "chan_close_inflight/random",  3, rl::sched_random, 300000, &rl::simulate<chan_close_inflight> }, \
-  { "chan_close_inflight4/random", 4, rl::sched_random, 300000, &rl::simulate<chan_close_inflight4> }, \
-  { "chan_close_send/random",      3, rl::sched_random, 300000, &rl::simulate<chan_close_send> }, \
-  { "chan_2p1c_cap1_1/random",     3, rl::sched_random, 300000, &rl::simulate<chan_2p1c_cap1_1> }, \
-  { "chan_2p1c_cap1/random",       3, rl::sched_random, 300000, &rl::simulate<chan_2p1c_cap1> }, \
-  { "chan_2p1c_cap2/random",       3, rl::sched_random, 300000, &rl::simulate<chan_2p1c_cap2> }, \
-  { "chan_2p2c_cap1/random",       4, rl::sched_random, 100000, &rl::simulate<chan_2p2c_cap1> }, \
-  { "chan_2p2c_cap2/random",       4, rl::sched_random, 100000, &rl::simulate<chan_2p2c_cap2> }, \
-  { "chan_2p2c_cap4/random",       4, rl::sched_random, 100000, &rl::simulate<chan_2p2c_cap4> }, \
-  { "chan_2s2r_full_cap1/random",  4, rl::sched_random, 100000, &rl::simulate<chan_2s2r_full_cap1> }, \
-  { "chan_2s2r_full_cap2/random",  4, rl::sched_random, 100000, &rl::simulate<chan_2s2r_full_cap2> }, \
-  { "chan_loop_rx_cap1/random",    4, rl::sched_random, 100000, &rl::simulate<chan_loop_rx_cap1> }, \
-  { "chan_loop_rx_cap2/random",    4, rl::sched_random, 100000, &rl::simulate<chan_loop_rx_cap2> }, \
-  { "chan_loop_rx_cap4/random",    4, rl::sched_random, 100000, &rl::simulate<chan_loop_rx_cap4> },
+  MODEL_SCENARIO("chan_destroy_recv",    bound,  4, chan_destroy_recv) \
+  MODEL_SCENARIO("chan_destroy_eof",     bound,  3, chan_destroy_eof) \
+  MODEL_SCENARIO("chan_loop_cancel",     bound,  2, chan_loop_cancel) \
+  MODEL_SCENARIO("chan_loop_close",      bound,  3, chan_loop_close) \
+  MODEL_SCENARIO("chan_close_full",      bound,  4, chan_close_full) \
+  MODEL_SCENARIO("chan_close_inflight",  bound,  2, chan_close_inflight) \
+  MODEL_SCENARIO("chan_close_inflight4", bound,  1, chan_close_inflight4) \
+  MODEL_SCENARIO("chan_close_send",      bound,  2, chan_close_send) \
+  MODEL_SCENARIO("chan_1p1c",            bound,  2, chan_1p1c)  \
+  MODEL_SCENARIO("chan_close_inflight/random",  random, 300000, chan_close_inflight) \
+  MODEL_SCENARIO("chan_close_inflight4/random", random, 300000, chan_close_inflight4) \
+  MODEL_SCENARIO("chan_close_send/random",      random, 300000, chan_close_send) \
+  MODEL_SCENARIO("chan_2p1c_cap1_1/random",     random, 300000, chan_2p1c_cap1_1) \
+  MODEL_SCENARIO("chan_2p1c_cap1/random",       random, 300000, chan_2p1c_cap1) \
+  MODEL_SCENARIO("chan_2p1c_cap2/random",       random, 300000, chan_2p1c_cap2) \
+  MODEL_SCENARIO("chan_2p2c_cap1/random",       random, 100000, chan_2p2c_cap1) \
+  MODEL_SCENARIO("chan_2p2c_cap2/random",       random, 100000, chan_2p2c_cap2) \
+  MODEL_SCENARIO("chan_2p2c_cap4/random",       random, 100000, chan_2p2c_cap4) \
+  MODEL_SCENARIO("chan_2s2r_full_cap1/random",  random, 100000, chan_2s2r_full_cap1) \
+  MODEL_SCENARIO("chan_2s2r_full_cap2/random",  random, 100000, chan_2s2r_full_cap2) \
+  MODEL_SCENARIO("chan_loop_rx_cap1/random",    random, 100000, chan_loop_rx_cap1) \
+  MODEL_SCENARIO("chan_loop_rx_cap2/random",    random, 100000, chan_loop_rx_cap2) \
+  MODEL_SCENARIO("chan_loop_rx_cap4/random",    random, 100000, chan_loop_rx_cap4)
 
 #endif /* UVEV_MODEL_CHAN_H_ */

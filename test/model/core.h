@@ -616,8 +616,8 @@ struct loop_close_2n : rl::test_suite<loop_close_2n, 3> {
 
 
 /* ---- The table --------------------------------------------------------------
- * name, threads, search, context bound (sched_bound) or iterations
- * (sched_random), runner. A context bound for every scenario: Relacy's
+ * MODEL_SCENARIO (model.cpp): name, search (bound, random or full), context
+ * bound or iterations, test suite (which gives the thread count). A context bound for every scenario: Relacy's
  * full search of even the 2-thread blocking ones (sync_1w_1n: 660 000
  * iterations before the waiter count of the LIFO change) no longer ends
  * within minutes, and bound 8 reaches as many iterations as that full
@@ -626,30 +626,30 @@ struct loop_close_2n : rl::test_suite<loop_close_2n, 3> {
  * again under the random scheduler, which reaches schedules with more
  * preemptions than the bound. */
 #define UVEV_MODEL_CORE_SCENARIOS                                               \
-  { "sync_1w_1n",         2, rl::sched_bound,  8, &rl::simulate<sync_1w_1n> },   \
-  { "sync_timeout",       2, rl::sched_bound,  8, &rl::simulate<sync_timeout> }, \
-  { "loop_1r_1n",         2, rl::sched_bound,  5, &rl::simulate<loop_1r_1n> },   \
-  { "loop_2r_1n",         2, rl::sched_bound,  3, &rl::simulate<loop_2r_1n> },   \
-  { "loop_cancel",        2, rl::sched_bound,  4, &rl::simulate<loop_cancel> },  \
-  { "loop_timeout",       2, rl::sched_bound,  5, &rl::simulate<loop_timeout> }, \
-  { "loop_timeout_2r",    2, rl::sched_bound,  3, &rl::simulate<loop_timeout_2r> }, \
-  { "loop_handoff",       2, rl::sched_bound,  4, &rl::simulate<loop_handoff> }, \
-  { "loop_deadline",      2, rl::sched_bound,  4, &rl::simulate<loop_deadline> }, \
-  { "loop_decided",       2, rl::sched_bound,  4, &rl::simulate<loop_decided> }, \
-  { "loop_close",         2, rl::sched_bound,  5, &rl::simulate<loop_close> },   \
-  { "loop_reuse",         2, rl::sched_bound,  4, &rl::simulate<loop_reuse> },   \
-  { "sync_2w_1n",         3, rl::sched_bound,  2, &rl::simulate<sync_2w_1n> },   \
-  { "sync_2w_notify_all", 3, rl::sched_bound,  3, &rl::simulate<sync_2w_notify_all> }, \
-  { "sync_timeout_2w",    3, rl::sched_bound,  3, &rl::simulate<sync_timeout_2w> }, \
-  { "mixed_cancel",       3, rl::sched_bound,  2, &rl::simulate<mixed_cancel> }, \
-  { "mixed_notify_all",   3, rl::sched_bound,  2, &rl::simulate<mixed_notify_all> }, \
-  { "loop_2r_2n",         3, rl::sched_bound,  2, &rl::simulate<loop_2r_2n> },   \
-  { "loop_close_2n",      3, rl::sched_bound,  2, &rl::simulate<loop_close_2n> }, \
-  { "sync_2w_1n/random",         3, rl::sched_random, 100000, &rl::simulate<sync_2w_1n> }, \
-  { "sync_timeout_2w/random",    3, rl::sched_random, 100000, &rl::simulate<sync_timeout_2w> }, \
-  { "mixed_cancel/random",       3, rl::sched_random, 100000, &rl::simulate<mixed_cancel> }, \
-  { "mixed_notify_all/random",   3, rl::sched_random, 100000, &rl::simulate<mixed_notify_all> }, \
-  { "loop_2r_2n/random",         3, rl::sched_random, 100000, &rl::simulate<loop_2r_2n> }, \
-  { "loop_close_2n/random",      3, rl::sched_random, 100000, &rl::simulate<loop_close_2n> },
+  MODEL_SCENARIO("sync_1w_1n",         bound,  8, sync_1w_1n)   \
+  MODEL_SCENARIO("sync_timeout",       bound,  8, sync_timeout) \
+  MODEL_SCENARIO("loop_1r_1n",         bound,  5, loop_1r_1n)   \
+  MODEL_SCENARIO("loop_2r_1n",         bound,  3, loop_2r_1n)   \
+  MODEL_SCENARIO("loop_cancel",        bound,  4, loop_cancel)  \
+  MODEL_SCENARIO("loop_timeout",       bound,  5, loop_timeout) \
+  MODEL_SCENARIO("loop_timeout_2r",    bound,  3, loop_timeout_2r) \
+  MODEL_SCENARIO("loop_handoff",       bound,  4, loop_handoff) \
+  MODEL_SCENARIO("loop_deadline",      bound,  4, loop_deadline) \
+  MODEL_SCENARIO("loop_decided",       bound,  4, loop_decided) \
+  MODEL_SCENARIO("loop_close",         bound,  5, loop_close)   \
+  MODEL_SCENARIO("loop_reuse",         bound,  4, loop_reuse)   \
+  MODEL_SCENARIO("sync_2w_1n",         bound,  2, sync_2w_1n)   \
+  MODEL_SCENARIO("sync_2w_notify_all", bound,  3, sync_2w_notify_all) \
+  MODEL_SCENARIO("sync_timeout_2w",    bound,  3, sync_timeout_2w) \
+  MODEL_SCENARIO("mixed_cancel",       bound,  2, mixed_cancel) \
+  MODEL_SCENARIO("mixed_notify_all",   bound,  2, mixed_notify_all) \
+  MODEL_SCENARIO("loop_2r_2n",         bound,  2, loop_2r_2n)   \
+  MODEL_SCENARIO("loop_close_2n",      bound,  2, loop_close_2n) \
+  MODEL_SCENARIO("sync_2w_1n/random",         random, 100000, sync_2w_1n) \
+  MODEL_SCENARIO("sync_timeout_2w/random",    random, 100000, sync_timeout_2w) \
+  MODEL_SCENARIO("mixed_cancel/random",       random, 100000, mixed_cancel) \
+  MODEL_SCENARIO("mixed_notify_all/random",   random, 100000, mixed_notify_all) \
+  MODEL_SCENARIO("loop_2r_2n/random",         random, 100000, loop_2r_2n) \
+  MODEL_SCENARIO("loop_close_2n/random",      random, 100000, loop_close_2n)
 
 #endif /* UVEV_MODEL_CORE_H_ */
