@@ -34,12 +34,13 @@ struct world {
   int status[2];          /* each blocking waiter's result */
 };
 
-static void world_init(world* w) {
+/* flags: uvev_event_init_ex's (0, or UVEV_EVENT_LIFO). */
+static void world_init_ex(world* w, unsigned int flags) {
   int err;
 
   uvm_clock_reset();
   w->ev = new uvev_event_t();
-  err = uvev_event_init(w->ev);
+  err = uvev_event_init_ex(w->ev, flags);
   RL_ASSERT(err == 0);
   /* Relaxed: before() runs before every thread. */
   w->tok.store(0, rl::mo_relaxed, $);
@@ -50,9 +51,15 @@ static void world_init(world* w) {
   w->status[1] = M_PENDING;
 }
 
-/* Destroys and frees the event, unless a scenario did. */
+static void world_init(world* w) {
+  world_init_ex(w, 0);
+}
+
+/* Destroys and frees the event, unless a scenario did. Every thread has
+ * finished: nobody is registered, and the waiter count says so. */
 static void world_end(world* w) {
   if (w->ev != NULL) {
+    RL_ASSERT(uvev_event_waiters(w->ev) == 0);
     RL_ASSERT(uvev_event_destroy(w->ev) == 0);
     delete w->ev;
     w->ev = NULL;
@@ -615,6 +622,99 @@ struct loop_close_2n : rl::test_suite<loop_close_2n, 3> {
 };
 
 
+/* ---- LIFO events and the waiter count (src/waitset.c, src/event.c) ------- */
+
+/* Runs the loop until one of the first two requests has been called back. */
+static void run_until_one(world* w) {
+  while (w->r[0].ncalls == 0 && w->r[1].ncalls == 0)
+    uv_run(&w->loop.loop, UV_RUN_ONCE);
+}
+
+/* On a LIFO event notify_one wakes the newest waiter: A then B register
+ * (one loop thread, so in that order), then one token and one notify_one.
+ * B must get it; A, never notified, is cancelled by the waker's close. */
+struct lifo_newest : rl::test_suite<lifo_newest, 2> {
+  world w;
+  void before() {
+    world_init_ex(&w, UVEV_EVENT_LIFO);
+    mloop_init(&w.loop);
+  }
+  void thread(unsigned i) {
+    if (i == 0) {
+      mreq_start(w.loop.waker, &w.r[0], w.ev, &w.tok, NO_TIMEOUT);
+      mreq_start(w.loop.waker, &w.r[1], w.ev, &w.tok, NO_TIMEOUT);
+      gate_open(&w.gate);
+      run_until_one(&w);
+      mloop_close(&w.loop);
+    } else {
+      gate_wait(&w.gate);
+      notifier(w.ev, w.tok, 1, 1);
+    }
+  }
+  void after() {
+    mreq_check(&w.r[0], UV_ECANCELED, UV_ECANCELED, UV_ECANCELED);
+    mreq_check(&w.r[1], 0, 0, 0);
+    RL_ASSERT(token_count(w.tok) == 0);
+    world_end(&w);
+  }
+};
+
+/* The hand-off on cancel, on a LIFO event: A then B register, the loop
+ * cancels B (the newest) while the notifier makes one token and notifies
+ * one. If the notification went to B, the cancel hands it to A, the newest
+ * left; without the hand-off A waits forever (DEADLOCK). */
+struct lifo_cancel : rl::test_suite<lifo_cancel, 2> {
+  world w;
+  void before() {
+    world_init_ex(&w, UVEV_EVENT_LIFO);
+    mloop_init(&w.loop);
+  }
+  void thread(unsigned i) {
+    if (i == 0) {
+      mreq_start(w.loop.waker, &w.r[0], w.ev, &w.tok, NO_TIMEOUT);
+      mreq_start(w.loop.waker, &w.r[1], w.ev, &w.tok, NO_TIMEOUT);
+      gate_open(&w.gate);
+      RL_ASSERT(uvev_wait_cancel(&w.r[1].req) == 0);
+      mloop_run(&w.loop);
+      mloop_close(&w.loop);
+    } else {
+      gate_wait(&w.gate);
+      notifier(w.ev, w.tok, 1, 1);
+    }
+  }
+  void after() {
+    mreq_check(&w.r[0], 0, 0, 0);
+    mreq_check(&w.r[1], UV_ECANCELED, UV_ECANCELED, UV_ECANCELED);
+    RL_ASSERT(token_count(w.tok) == 0);
+    world_end(&w);
+  }
+};
+
+/* uvev_event_waiters is a hint, but it never goes below zero (it would wrap
+ * to a huge size_t) nor above the waiters there are: a blocking waiter and
+ * a notifier that reads the count right after its notify, in every race of
+ * the re-check with the notify (including the hand-off, where the waiter
+ * leaves a node the notifier had already unlinked). */
+struct event_waiters : rl::test_suite<event_waiters, 2> {
+  world w;
+  void before() { world_init(&w); }
+  void thread(unsigned i) {
+    if (i == 0) {
+      w.status[0] = sync_wait(&w, 0, 0);
+      RL_ASSERT(uvev_event_waiters(w.ev) <= 1);
+    } else {
+      notifier(w.ev, w.tok, 1, 1);
+      RL_ASSERT(uvev_event_waiters(w.ev) <= 1);
+    }
+  }
+  void after() {
+    RL_ASSERT(w.status[0] == 0);
+    RL_ASSERT(token_count(w.tok) == 0);
+    world_end(&w);
+  }
+};
+
+
 /* ---- The table --------------------------------------------------------------
  * MODEL_SCENARIO (model.cpp): name, search (bound, random or full), context
  * bound or iterations, test suite (which gives the thread count). A context bound for every scenario: Relacy's
@@ -638,6 +738,9 @@ struct loop_close_2n : rl::test_suite<loop_close_2n, 3> {
   MODEL_SCENARIO("loop_decided",       bound,  4, loop_decided) \
   MODEL_SCENARIO("loop_close",         bound,  5, loop_close)   \
   MODEL_SCENARIO("loop_reuse",         bound,  4, loop_reuse)   \
+  MODEL_SCENARIO("lifo_newest",        bound,  4, lifo_newest)  \
+  MODEL_SCENARIO("lifo_cancel",        bound,  4, lifo_cancel)  \
+  MODEL_SCENARIO("event_waiters",      bound,  8, event_waiters) \
   MODEL_SCENARIO("sync_2w_1n",         bound,  2, sync_2w_1n)   \
   MODEL_SCENARIO("sync_2w_notify_all", bound,  3, sync_2w_notify_all) \
   MODEL_SCENARIO("sync_timeout_2w",    bound,  3, sync_timeout_2w) \
