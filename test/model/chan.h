@@ -171,6 +171,66 @@ static void receiver(cworld* w, int i, int max) {
 }
 
 
+/* A batch element as the _many calls see it: ring.c steps through a batch
+ * by the channel's element size, which in the model is MCELL_ELEM_SIZE; the
+ * hooks copy the int at the start of each step. */
+struct melem {
+  int v;
+  char pad[MCELL_ELEM_SIZE - sizeof(int)];
+};
+static_assert(sizeof(melem) == MCELL_ELEM_SIZE, "a batch steps by melems");
+
+/* Producer p sends its elements 0..n-1 with blocking batch sends
+ * (uvev_chan_send_many_sync), each of what is left; stops at UV_EPIPE. */
+static void batch_producer(cworld* w, int p, int n) {
+  melem elems[CH_MAX_PER];
+  int k;
+  int j;
+  int m;
+
+  RL_ASSERT(n <= CH_MAX_PER);
+  for (k = 0; k < n; k++)
+    elems[k].v = CH_ELEM(p, k);
+  k = 0;
+  while (k < n) {
+    m = uvev_chan_send_many_sync(w->ch, &elems[k], (size_t) (n - k));
+    if (m < 0) {
+      w->sent[p][k] = m;
+      break;
+    }
+    RL_ASSERT(m >= 1 && m <= n - k);  /* 1 to n: a prefix of what is left */
+    for (j = 0; j < m; j++)
+      w->sent[p][k + j] = 0;
+    k += m;
+  }
+}
+
+/* Receiver i receives with blocking batch receives of up to `each`
+ * (uvev_chan_recv_many_sync) until it has `max`, or UV_EOF. */
+static void batch_receiver(cworld* w, int i, int each, int max) {
+  melem out[CH_MAX_PER];
+  int j;
+  int m;
+
+  RL_ASSERT(each <= CH_MAX_PER);
+  m = 0;
+  while (w->ngot[i] < max) {
+    m = uvev_chan_recv_many_sync(w->ch, out,
+                                 (size_t) (max - w->ngot[i] < each
+                                               ? max - w->ngot[i]
+                                               : each));
+    if (m < 0)
+      break;
+    RL_ASSERT(m >= 1 && m <= each);
+    for (j = 0; j < m; j++) {
+      RL_ASSERT(w->ngot[i] < CH_MAX_PROD * CH_MAX_PER);
+      w->got[i][w->ngot[i]++] = out[j].v;
+    }
+  }
+  w->end[i] = m < 0 ? m : 0;
+}
+
+
 /* ---- The accounting, checked in after() ------------------------------------ */
 
 /* Every element whose send returned 0 was received exactly once; no other
@@ -646,6 +706,157 @@ struct chan_destroy_recv : rl::test_suite<chan_destroy_recv, 2> {
 };
 
 
+/* ---- Batches (uvev_chan_*_many) ------------------------------------------- */
+
+/* A batch send of 2 against two single blocking receives, capacity 2: the
+ * receivers may both be asleep when the batch claims, and its one notify
+ * must wake both (it is sized to the batch); one receiver left asleep with
+ * an element in the channel is a DEADLOCK. Exactly once. */
+struct chan_batch_send : rl::test_suite<chan_batch_send, 3> {
+  cworld w;
+  void before() { cworld_init(&w, 2); }
+  void thread(unsigned i) {
+    if (i == 0)
+      batch_producer(&w, 0, 2);
+    else
+      receiver(&w, (int) i - 1, 1);
+  }
+  void after() {
+    RL_ASSERT(w.sent[0][0] == 0 && w.sent[0][1] == 0);
+    RL_ASSERT(w.ngot[0] == 1 && w.ngot[1] == 1);
+    check_accounting(&w, 1, 2, 0);
+    cworld_end(&w);
+  }
+};
+
+/* The receivers' side: capacity 2, full (two elements of producer 2 sent in
+ * before()), two single blocking sends that may both be asleep, and one
+ * batch receive of 2, which frees both cells and must wake both senders.
+ * Nobody receives after it: the senders' elements are what the channel
+ * holds at the end, in after(). */
+struct chan_batch_recv : rl::test_suite<chan_batch_recv, 3> {
+  cworld w;
+  void before() {
+    cworld_init(&w, 2);
+    cworld_prefill(&w, 2, 0);
+    cworld_prefill(&w, 2, 1);
+  }
+  void thread(unsigned i) {
+    if (i == 0)
+      batch_receiver(&w, 0, 2, 2);
+    else
+      producer(&w, (int) i - 1, 0, 1);
+  }
+  void after() {
+    int elem;
+    int k;
+
+    RL_ASSERT(w.sent[0][0] == 0 && w.sent[1][0] == 0);
+    RL_ASSERT(w.ngot[0] == 2);  /* one batch of both: they were published */
+    RL_ASSERT(w.got[0][0] == CH_ELEM(2, 0) && w.got[0][1] == CH_ELEM(2, 1));
+    for (k = 0; k < 2; k++) {
+      RL_ASSERT(ring_pop_now(&w.ch->ring, &elem) == 0);
+      w.got[1][w.ngot[1]++] = elem;
+    }
+    check_accounting(&w, 3, 2, 0);
+    cworld_end(&w);
+  }
+};
+
+/* A receiver destroys the channel as soon as it holds the first element of
+ * a batch send (uvev_chan_try_send_many of 2 into an empty channel of 2):
+ * the batch publishes that position last, so holding it means the batch is
+ * done with the channel. Published in position order instead, the batch
+ * would still be copying the second element into the freed cells (ACCESS
+ * TO FREED MEMORY). */
+struct chan_batch_destroy : rl::test_suite<chan_batch_destroy, 2> {
+  cworld w;
+  int moved;
+  void before() {
+    cworld_init(&w, 2);
+    moved = M_PENDING;
+  }
+  void thread(unsigned i) {
+    if (i == 0) {
+      melem elems[2];
+      elems[0].v = CH_ELEM(0, 0);
+      elems[1].v = CH_ELEM(0, 1);
+      moved = uvev_chan_try_send_many(w.ch, elems, 2);
+    } else {
+      receiver(&w, 0, 1);
+      RL_ASSERT(uvev_chan_destroy(w.ch) == 0);
+      delete w.ch;
+      w.ch = NULL;
+    }
+  }
+  void after() {
+    RL_ASSERT(moved == 2);  /* both cells were free */
+    RL_ASSERT(w.ngot[0] == 1 && w.got[0][0] == CH_ELEM(0, 0));  /* FIFO */
+  }
+};
+
+/* The same for a batch receive: capacity 2, full (two elements of producer
+ * 1), a uvev_chan_try_recv_many of 2, and a blocking sender that destroys
+ * the channel as soon as its element is in: the room it used is the
+ * batch's first cell, freed last, so the batch is done with the channel.
+ * Freed in position order instead, the batch would still be copying the
+ * second element out of the freed cells. */
+struct chan_batch_destroy_room : rl::test_suite<chan_batch_destroy_room, 2> {
+  cworld w;
+  int moved;
+  melem out[2];
+  void before() {
+    cworld_init(&w, 2);
+    cworld_prefill(&w, 1, 0);
+    cworld_prefill(&w, 1, 1);
+    moved = M_PENDING;
+  }
+  void thread(unsigned i) {
+    if (i == 0) {
+      moved = uvev_chan_try_recv_many(w.ch, out, 2);
+    } else {
+      producer(&w, 0, 0, 1);
+      RL_ASSERT(uvev_chan_destroy(w.ch) == 0);
+      delete w.ch;
+      w.ch = NULL;
+    }
+  }
+  void after() {
+    RL_ASSERT(moved == 2);  /* both were published */
+    RL_ASSERT(out[0].v == CH_ELEM(1, 0) && out[1].v == CH_ELEM(1, 1));
+    RL_ASSERT(w.sent[0][0] == 0);
+  }
+};
+
+/* Batches are FIFO prefixes: capacity 2 holding one element (producer 1's)
+ * at the start, a batch sender of 2 that finds one cell free (or two, if
+ * the receiver was first) and sends the rest after, and a batch receiver of
+ * up to 2 at a time. Every element arrives once, in send order; a batch
+ * that claimed more cells than were free would overwrite the element still
+ * held, or leave the receiver facing a cell of the wrong lap. */
+struct chan_batch_fifo : rl::test_suite<chan_batch_fifo, 2> {
+  cworld w;
+  void before() {
+    cworld_init(&w, 2);
+    cworld_prefill(&w, 1, 0);
+  }
+  void thread(unsigned i) {
+    if (i == 0)
+      batch_producer(&w, 0, 2);
+    else
+      batch_receiver(&w, 0, 2, 3);
+  }
+  void after() {
+    RL_ASSERT(w.sent[0][0] == 0 && w.sent[0][1] == 0);
+    RL_ASSERT(w.ngot[0] == 3 && w.end[0] == 0);
+    RL_ASSERT(w.got[0][0] == CH_ELEM(1, 0));
+    RL_ASSERT(w.got[0][1] == CH_ELEM(0, 0) && w.got[0][2] == CH_ELEM(0, 1));
+    check_accounting(&w, 2, 1, 0);
+    cworld_end(&w);
+  }
+};
+
+
 /* ---- The table --------------------------------------------------------------
  * As core.h's: name, search, context bound or iterations, test suite. Relacy's full search of even the
  * 2-thread channel scenarios runs for many minutes (every ring operation is
@@ -665,10 +876,17 @@ struct chan_destroy_recv : rl::test_suite<chan_destroy_recv, 2> {
   MODEL_SCENARIO("chan_close_inflight",  bound,  2, chan_close_inflight) \
   MODEL_SCENARIO("chan_close_inflight4", bound,  1, chan_close_inflight4) \
   MODEL_SCENARIO("chan_close_send",      bound,  2, chan_close_send) \
+  MODEL_SCENARIO("chan_batch_destroy",   bound,  4, chan_batch_destroy) \
+  MODEL_SCENARIO("chan_batch_destroy_room", bound, 4, chan_batch_destroy_room) \
+  MODEL_SCENARIO("chan_batch_fifo",      bound,  3, chan_batch_fifo) \
+  MODEL_SCENARIO("chan_batch_send",      bound,  2, chan_batch_send) \
+  MODEL_SCENARIO("chan_batch_recv",      bound,  2, chan_batch_recv) \
   MODEL_SCENARIO("chan_1p1c",            bound,  2, chan_1p1c)  \
   MODEL_SCENARIO("chan_close_inflight/random",  random, 300000, chan_close_inflight) \
   MODEL_SCENARIO("chan_close_inflight4/random", random, 300000, chan_close_inflight4) \
   MODEL_SCENARIO("chan_close_send/random",      random, 300000, chan_close_send) \
+  MODEL_SCENARIO("chan_batch_send/random",      random, 300000, chan_batch_send) \
+  MODEL_SCENARIO("chan_batch_recv/random",      random, 300000, chan_batch_recv) \
   MODEL_SCENARIO("chan_2p1c_cap1_1/random",     random, 300000, chan_2p1c_cap1_1) \
   MODEL_SCENARIO("chan_2p1c_cap1/random",       random, 300000, chan_2p1c_cap1) \
   MODEL_SCENARIO("chan_2p1c_cap2/random",       random, 300000, chan_2p1c_cap2) \
