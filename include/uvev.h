@@ -57,7 +57,7 @@ extern "C" {
 #endif
 
 #define UVEV_VERSION_MAJOR 0
-#define UVEV_VERSION_MINOR 1
+#define UVEV_VERSION_MINOR 2
 #define UVEV_VERSION_PATCH 0
 
 typedef struct uvev_event_s uvev_event_t;

@@ -14,10 +14,23 @@
 
 /* The element bytes of a cell; the model supplies checked payloads. */
 #ifndef uvev__cell_put
+/* Copies one element. The common sizes are spelled out so that the compiler
+ * emits a move or two instead of a call to memcpy, which cost a sixth of a
+ * batch's time (chan_batch in uvev-bench). */
+static void uvev__ring_copy(void* dst, const void* src, size_t n) {
+  switch (n) {
+    case 4: memcpy(dst, src, 4); break;
+    case 8: memcpy(dst, src, 8); break;
+    case 16: memcpy(dst, src, 16); break;
+    default: memcpy(dst, src, n); break;
+  }
+}
 # define uvev__cell_put(r, cell, elem)                                        \
-  memcpy((char*) (cell) + sizeof(struct uvev__cell), (elem), (r)->elem_size)
+  uvev__ring_copy((char*) (cell) + sizeof(struct uvev__cell), (elem),         \
+                  (r)->elem_size)
 # define uvev__cell_get(r, cell, out)                                         \
-  memcpy((out), (char*) (cell) + sizeof(struct uvev__cell), (r)->elem_size)
+  uvev__ring_copy((out), (char*) (cell) + sizeof(struct uvev__cell),          \
+                  (r)->elem_size)
 #endif
 
 #define UVEV__RING_CLOSED ((uint64_t) 1)

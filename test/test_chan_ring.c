@@ -53,22 +53,35 @@ START_TEST(test_chan_capacities) {
 }
 END_TEST
 
-/* Elements of odd sizes are copied whole. */
+/* Elements of every size are copied whole and no further: the sizes the
+ * ring copies inline (4, 8, 16) and others, singly and in batches. The byte
+ * after each element in `out` must stay as it was. */
 START_TEST(test_chan_element_sizes) {
+  static const size_t sizes[] = { 1, 3, 4, 8, 16, 37 };
+  unsigned char in[3 * 37], out[3 * 37 + 1];
   uvev_chan_t ch;
-  unsigned char in[37], out[37];
-  int i, k;
+  size_t i, z, esz;
+  int k;
 
-  ck_assert_int_eq(uvev_chan_init(&ch, 3, sizeof(in)), 0);
-  for (k = 0; k < 10; k++) {
-    for (i = 0; i < (int) sizeof(in); i++)
-      in[i] = (unsigned char) (k * 31 + i);
-    ck_assert_int_eq(uvev_chan_try_send(&ch, in), 0);
-    memset(out, 0, sizeof(out));
-    ck_assert_int_eq(uvev_chan_try_recv(&ch, out), 0);
-    ck_assert_mem_eq(in, out, sizeof(in));
+  for (z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+    esz = sizes[z];
+    ck_assert_int_eq(uvev_chan_init(&ch, 3, esz), 0);
+    for (k = 0; k < 10; k++) {
+      for (i = 0; i < 3 * esz; i++)
+        in[i] = (unsigned char) (k * 31 + i + 1);
+      memset(out, 0xee, sizeof(out));
+      ck_assert_int_eq(uvev_chan_try_send(&ch, in), 0);
+      ck_assert_int_eq(uvev_chan_try_recv(&ch, out), 0);
+      ck_assert_mem_eq(in, out, esz);
+      ck_assert_uint_eq(out[esz], 0xee);
+      memset(out, 0xee, sizeof(out));
+      ck_assert_int_eq(uvev_chan_try_send_many(&ch, in, 3), 3);
+      ck_assert_int_eq(uvev_chan_try_recv_many(&ch, out, 3), 3);
+      ck_assert_mem_eq(in, out, 3 * esz);
+      ck_assert_uint_eq(out[3 * esz], 0xee);
+    }
+    ck_assert_int_eq(uvev_chan_destroy(&ch), 0);
   }
-  ck_assert_int_eq(uvev_chan_destroy(&ch), 0);
 }
 END_TEST
 
