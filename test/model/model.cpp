@@ -2,13 +2,15 @@
  * code, or the mutant chosen with -DUVEV__MUTANT=n, see docs/design.md),
  * prints one line per scenario, then a RESULT line for test/model/driver.c.
  *
- *   uvev-model [--quiet | --verbose] [--all] [--scale X]
+ *   uvev-model [--quiet | --verbose] [--progress] [--all] [--scale X]
  *              [--bound N | --random N | --full] [--set core | --set chan]
  *              [SCENARIO...]
  *
  * --quiet drops Relacy's own output (the history of a failure); a mutant
  * build is quiet unless --verbose is given, and stops at the first scenario
- * that catches it unless --all is given. --scale multiplies the iterations
+ * that catches it unless --all is given. --progress prints Relacy's
+ * progress (iterations done and its estimate of the total) on stderr.
+ * --scale multiplies the iterations
  * of the random-scheduler scenarios; --bound N sets the context bound of
  * the bounded rows, --random N the iterations of the random ones; in a
  * build made with -DMODEL_ANY_SEARCH, --bound, --random and --full replace
@@ -186,6 +188,7 @@ int main(int argc, char** argv) {
   capture cap;
   std::ostream cap_stream(&cap);
   int quiet;
+  int progress;
   int all;
   double scale;
   int force_bound;
@@ -204,6 +207,7 @@ int main(int argc, char** argv) {
 
   quiet = mutant != 0;
   all = 0;
+  progress = 0;
   scale = 1.0;
   force_bound = 0;
   force_random = 0;
@@ -215,6 +219,8 @@ int main(int argc, char** argv) {
       quiet = 1;
     } else if (strcmp(argv[i], "--verbose") == 0) {
       quiet = 0;
+    } else if (strcmp(argv[i], "--progress") == 0) {
+      progress = 1;
     } else if (strcmp(argv[i], "--all") == 0) {
       all = 1;
     } else if (strcmp(argv[i], "--scale") == 0 && i + 1 < argc) {
@@ -230,9 +236,9 @@ int main(int argc, char** argv) {
                 strcmp(argv[i + 1], "chan") == 0)) {
       only = strcmp(argv[++i], "core") == 0 ? SET_CORE : SET_CHAN;
     } else if (argv[i][0] == '-') {
-      fprintf(stderr, "usage: %s [--quiet | --verbose] [--all] [--scale X] "
-              "[--bound N | --random N | --full] [--set core | --set chan] "
-              "[SCENARIO...]\n", argv[0]);
+      fprintf(stderr, "usage: %s [--quiet | --verbose] [--progress] [--all] "
+              "[--scale X] [--bound N | --random N | --full] "
+              "[--set core | --set chan] [SCENARIO...]\n", argv[0]);
       return 2;
     } else {
       nsel++;
@@ -326,7 +332,7 @@ int main(int argc, char** argv) {
     cap.reset();
     cap_stream.clear();
     p.output_stream = quiet ? &null_stream : &cap_stream;
-    p.progress_stream = &null_stream;
+    p.progress_stream = progress ? &std::cerr : &null_stream;
 
     t0 = now_s();
     ok = s->run(p);
