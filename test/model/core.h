@@ -717,14 +717,13 @@ struct event_waiters : rl::test_suite<event_waiters, 2> {
 
 /* ---- The table --------------------------------------------------------------
  * MODEL_SCENARIO (model.cpp): name, search (bound, random or full), context
- * bound or iterations, test suite (which gives the thread count). A context bound for every scenario: Relacy's
- * full search of even the 2-thread blocking ones (sync_1w_1n: 660 000
- * iterations before the waiter count of the LIFO change) no longer ends
- * within minutes, and bound 8 reaches as many iterations as that full
- * search did; the 2-thread loop scenarios, whose every operation is many
- * scheduling points, get bounds 3 to 5. The 3-thread scenarios are run
- * again under the random scheduler, which reaches schedules with more
- * preemptions than the bound. */
+ * bound or iterations, test suite (which gives the thread count). A context
+ * bound for every scenario: Relacy's full search ends for none of the
+ * 2-thread ones on the real files (docs/design.md, section 8, has the
+ * numbers). The 2-thread blocking ones get bound 8; the 2-thread loop
+ * ones, whose every operation is many scheduling points, bounds 3 to 5.
+ * The 3-thread scenarios are run again under the random scheduler, which
+ * reaches schedules with more preemptions than the bound. */
 #define UVEV_MODEL_CORE_SCENARIOS                                               \
   MODEL_SCENARIO("sync_1w_1n",         bound,  8, sync_1w_1n)   \
   MODEL_SCENARIO("sync_timeout",       bound,  8, sync_timeout) \
