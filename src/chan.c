@@ -228,6 +228,20 @@ static int uvev__chan_sync_recv_pred(void* arg) {
   return s->result != UV_EAGAIN;
 }
 
+/* The try calls for a blocking operation of up to n: the count moved, or the
+ * error. n == 1 takes the single calls, whose claim has no loop. */
+static int uvev__chan_sync_try(uvev_chan_t* ch, const void* elems, void* out,
+                               size_t n) {
+  int err;
+
+  if (n == 1) {
+    err = elems != NULL ? uvev__chan_send(ch, elems) : uvev__chan_recv(ch, out);
+    return err == 0 ? 1 : err;
+  }
+  return elems != NULL ? uvev__chan_send_many(ch, elems, n)
+                       : uvev__chan_recv_many(ch, out, n);
+}
+
 /* Moves 1 to n elements: their count, or the error. */
 static int uvev__chan_sync(uvev_chan_t* ch, const void* elems, void* out,
                            size_t n, int timed, uint64_t timeout_ms) {
@@ -238,6 +252,11 @@ static int uvev__chan_sync(uvev_chan_t* ch, const void* elems, void* out,
 
   if (ch == NULL || (elems == NULL && out == NULL) || n == 0)
     return UV_EINVAL;
+  /* The wait's first check, without the wait: on a busy channel the room or
+   * the element is usually there, and the whole operation is a try. */
+  err = uvev__chan_sync_try(ch, elems, out, uvev__chan_batch(n));
+  if (err != UV_EAGAIN)
+    return err;
   s.ch = ch;
   s.max = uvev__chan_batch(n);
   s.result = UV_EAGAIN;

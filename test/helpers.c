@@ -1,5 +1,6 @@
 /* helpers.c: watchdogs, counters and tokens for the Check suites. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sched.h>
 #ifndef _WIN32
@@ -111,10 +112,27 @@ TCase* test_case(const char* name, int long_running) {
   return tc;
 }
 
+/* Bumped by test_progress(); 0 while the test reports none. */
+static unsigned long progress;
+
+void test_progress(void) {
+  /* Relaxed: a count, read by the watchdogs for change only. */
+  __atomic_fetch_add(&progress, 1, __ATOMIC_RELAXED);
+}
+
+/* The timer's data holds the progress seen at its last tick. */
 static void on_loop_watchdog(uv_timer_t* t) {
+  unsigned long now;
+
+  now = __atomic_load_n(&progress, __ATOMIC_RELAXED);
+  if (now != (unsigned long) (uintptr_t) uv_handle_get_data((uv_handle_t*) t)) {
+    uv_handle_set_data((uv_handle_t*) t, (void*) (uintptr_t) now);
+    return;
+  }
   if (watchdog_dump != NULL)
     watchdog_dump();
-  die("loop watchdog: loop %p still running after %llu ms (lost wake-up?)",
+  die("loop watchdog: loop %p still running, no progress for %llu ms "
+      "(lost wake-up?)",
       (void*) t->loop, (unsigned long long) uv_timer_get_repeat(t));
 }
 
@@ -128,7 +146,11 @@ void run_loop(uv_loop_t* loop, uint64_t timeout_ms) {
   t = malloc(sizeof(*t));
   CHECK_ON_THREAD(t != NULL);
   CHECK_ON_THREAD(uv_timer_init(loop, t) == 0);
-  /* The repeat value only carries the bound into the message. */
+  uv_handle_set_data((uv_handle_t*) t,
+                     (void*) (uintptr_t) __atomic_load_n(&progress,
+                                                         __ATOMIC_RELAXED));
+  /* The repeat value carries the bound into the message, and ticks the
+   * progress check. */
   uv_timer_start(t, on_loop_watchdog, timeout_ms, timeout_ms);
   uv_unref((uv_handle_t*) t);
   uv_run(loop, UV_RUN_DEFAULT);

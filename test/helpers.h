@@ -4,7 +4,8 @@
  *  - every test arms a process alarm (wd_arm) in its fixture;
  *  - every loop is run by run_loop(), which fails if the loop is still
  *    running after a bound (an unref'd timer, so it never keeps the loop
- *    alive itself);
+ *    alive itself), or, in a test that reports its progress, after a bound
+ *    with no progress;
  *  - every blocking wait uses a timeout variant, or wait_until_count().
  * Threads other than the test's own report failures with die(), which
  * aborts: Check cannot catch an assertion made on another thread.
@@ -49,8 +50,13 @@ TCase* test_case(const char* name, int long_running);
 extern void (*watchdog_dump)(void);
 
 /* Runs the loop until nothing keeps it alive; dies if that takes longer than
- * timeout_ms. */
+ * timeout_ms, or, once the test has called test_progress(), if timeout_ms
+ * pass without a call to it (a long stress under a sanitizer on a busy
+ * machine is slow, not stuck). */
 void run_loop(uv_loop_t* loop, uint64_t timeout_ms);
+
+/* Tells run_loop's watchdogs that the test moves on (any thread). */
+void test_progress(void);
 
 /* Closes a loop that must have no handle left. */
 void close_loop(uv_loop_t* loop);

@@ -71,6 +71,7 @@ static int st_pred(void* arg) {
     return 0;
   }
   c->taken++;
+  test_progress();
   uvev_notify_one(&st.room);
   return 1;
 }
