@@ -176,6 +176,7 @@ TCase* waker_case(void);       /* test_waker.c */
 TCase* misuse_case(void);      /* test_misuse.c */
 TCase* lifetime_case(void);    /* test_lifetime.c */
 TCase* lifo_case(void);        /* test_lifo.c */
+TCase* any_case(void);         /* test_any.c */
 TCase* chan_ring_case(void);   /* test_chan_ring.c */
 TCase* chan_close_case(void);  /* test_chan_close.c */
 TCase* chan_ops_case(void);    /* test_chan_ops.c */
