@@ -15,7 +15,9 @@
  *                thread-pool job).
  *   Any thread   uvev_notify(), uvev_notify_one(), uvev_notify_all().
  *   Any-of       uvev_wait_any() and uvev_wait_sync_any() wait for the first
- *                of several (event, predicate) pairs.
+ *                of several (event, predicate) pairs; uvev_chan_select() and
+ *                uvev_chan_select_sync() for the first of several channel
+ *                operations.
  *
  * One event may have loop and thread waiters at once, on any number of loops.
  * Waiters are woken in the order they registered (FIFO). Errors are libuv's
@@ -68,6 +70,7 @@ typedef struct uvev_wait_s uvev_wait_t;
 typedef struct uvev_chan_s uvev_chan_t;
 typedef struct uvev_chan_op_s uvev_chan_op_t;
 typedef struct uvev_any_s uvev_any_t;
+typedef struct uvev_chan_sel_s uvev_chan_sel_t;
 
 /* Returns nonzero when the awaited condition holds. For a loop wait `arg` is
  * the request's `data`; for a blocking wait it is the `arg` given. */
@@ -419,6 +422,77 @@ UVEV_EXTERN int uvev_chan_send_many_sync_timeout(uvev_chan_t* ch,
 UVEV_EXTERN int uvev_chan_recv_many_sync_timeout(uvev_chan_t* ch, void* out,
                                                  size_t n,
                                                  uint64_t timeout_ms);
+
+/* ---- Select ----------------------------------------------------------------
+ *
+ * The first of several channel operations that can complete: an any-of wait
+ * whose entries are sends and receives. sel is an array of n entries (1 to
+ * UVEV_ANY_MAX), each a channel, a direction and a buffer (the element to
+ * send, or where to receive one). At every check the entries are tried in
+ * array order, each with its try call, and the first that does not find its
+ * channel full (a send) or empty (a receive) completes the select: its
+ * index is the result and its `status` says what happened to it:
+ *   0             the element was moved, exactly once
+ *   UV_EPIPE      a send on a closed channel
+ *   UV_EOF        a receive on a closed channel with nothing left
+ * Every other entry's status is UV_EAGAIN and nothing moved through it. So
+ * a closed channel completes the select for its own entry (at every check,
+ * until the caller takes that entry out of the array), and never hides the
+ * other entries' elements: an entry before it in the array is tried first.
+ * As for any-of waits, order is priority: a channel that always has an
+ * element starves the entries after it; rotate the array to share.
+ *
+ * The array, its channels and buffers stay valid and unchanged until the
+ * callback has run (loop) or the call has returned (blocking); then the
+ * caller may free or reuse them (also from the callback). A pending loop
+ * select counts on its channels: uvev_chan_destroy() refuses with UV_EBUSY
+ * until its callback. UV_EINVAL, changing nothing, for NULL sel, n == 0 or
+ * n > UVEV_ANY_MAX, or an entry with a NULL channel or buffer or a direction
+ * other than UVEV_CHAN_SEND and UVEV_CHAN_RECV.
+ */
+
+/* uvev_chan_sel_t.dir. */
+enum {
+  UVEV_CHAN_SEND = 1,
+  UVEV_CHAN_RECV = 2
+};
+
+struct uvev_chan_sel_s {
+  uvev_chan_t* ch;                /* public: set by the caller */
+  int dir;                        /* public: UVEV_CHAN_SEND or _RECV */
+  void* buf;                      /* public: the element, or room for one */
+  int status;                     /* public, set by the select: see above */
+  UVEV_CHAN_SEL_PRIVATE_FIELDS
+};
+
+/* Loop side: starts a select; cb(op, status) runs once on the loop, with
+ * the index of the entry that completed (its status as above), or
+ * UV_ECANCELED (uvev_chan_cancel(), or the waker closed, before any
+ * entry could complete; nothing moved). Returns 0, UV_EINVAL (a NULL
+ * argument, a bad array, or the waker is closing) or UV_EBUSY (op is
+ * active). */
+UVEV_EXTERN int uvev_chan_select(uvev_waker_t* waker, uvev_chan_op_t* op,
+                                 uvev_chan_sel_t* sel, size_t n,
+                                 uvev_chan_cb cb);
+
+/* As uvev_chan_select(); cb gets UV_ETIMEDOUT if no entry could complete by
+ * the deadline (all tried one last time then). timeout_ms as for
+ * uvev_wait_timeout(). */
+UVEV_EXTERN int uvev_chan_select_timeout(uvev_waker_t* waker,
+                                         uvev_chan_op_t* op,
+                                         uvev_chan_sel_t* sel, size_t n,
+                                         uvev_chan_cb cb,
+                                         uint64_t timeout_ms);
+
+/* Thread side, blocking: returns the index of the entry that completed
+ * (its status as above), UV_EINVAL, or an error from uv_mutex_init() or
+ * uv_cond_init(); the _timeout variant also UV_ETIMEDOUT (nothing moved).
+ * As for the blocking operations, the release store that completes the
+ * element's move is the select's last touch of that channel (uvev_chan_destroy
+ * rules). */
+UVEV_EXTERN int uvev_chan_select_sync(uvev_chan_sel_t* sel, size_t n);
+UVEV_EXTERN int uvev_chan_select_sync_timeout(uvev_chan_sel_t* sel, size_t n,
+                                              uint64_t timeout_ms);
 
 #ifdef __cplusplus
 }

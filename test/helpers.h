@@ -182,6 +182,7 @@ TCase* chan_close_case(void);  /* test_chan_close.c */
 TCase* chan_ops_case(void);    /* test_chan_ops.c */
 TCase* chan_batch_case(void);  /* test_chan_batch.c */
 TCase* chan_streams_case(void);  /* test_chan_streams.c */
+TCase* select_case(void);      /* test_select.c */
 TCase* stress_case(void);      /* test_stress.c */
 TCase* race_case(void);        /* test_race.c */
 TCase* long_case(void);        /* test_long.c */

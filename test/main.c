@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   };
   static TCase* (*const chan[])(void) = {
     chan_ring_case, chan_close_case, chan_ops_case, chan_batch_case,
-    chan_streams_case, NULL
+    chan_streams_case, select_case, NULL
   };
   static TCase* (*const stress[])(void) = { stress_case, NULL };
   static TCase* (*const race[])(void) = { race_case, NULL };

@@ -73,6 +73,15 @@ struct uvev__ring {
   char pad2[UVEV__CACHE_LINE];
 };
 
+/* A claimed ring position and its cell, from a claim to its completion
+ * (src/ring.h). Here because a blocking select keeps one per entry
+ * (uvev_chan_sel_t). */
+struct uvev__cell;
+struct uvev__slot {
+  struct uvev__cell* cell;
+  uint64_t pos;
+};
+
 /* A node of a waker's deadline heap (a pairing heap, src/heap.h). */
 struct uvev__heap_node {
   struct uvev__heap_node* child;
@@ -177,5 +186,12 @@ struct uvev__parker;
   uvev_chan_cb cb;                                                            \
   int many;                                                                   \
   int result;
+
+/* uvev_chan_sel_t: the any-of entry its select waits with (its event is the
+ * channel's not_full or not_empty), and, for a blocking select, the position
+ * its predicate claimed, completed after the wait has returned. */
+#define UVEV_CHAN_SEL_PRIVATE_FIELDS                                          \
+  uvev_any_t any;                                                             \
+  struct uvev__slot slot;
 
 #endif /* UVEV_PRIVATE_H */
