@@ -436,10 +436,10 @@ UVEV_EXTERN int uvev_chan_recv_many_sync_timeout(uvev_chan_t* ch, void* out,
  *   UV_EPIPE      a send on a closed channel
  *   UV_EOF        a receive on a closed channel with nothing left
  * Every other entry's status is UV_EAGAIN and nothing moved through it. So
- * a closed channel completes the select for its own entry (at every check,
- * until the caller takes that entry out of the array), and never hides the
- * other entries' elements: an entry before it in the array is tried first.
- * As for any-of waits, order is priority: a channel that always has an
+ * a closed channel completes the select for its own entry, at every check
+ * until the caller takes that entry out of the array: the entries before
+ * it are still tried first, those after it are not reached meanwhile. As
+ * for any-of waits, order is priority: a channel that always has an
  * element starves the entries after it; rotate the array to share.
  *
  * The array, its channels and buffers stay valid and unchanged until the
