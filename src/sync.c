@@ -320,8 +320,10 @@ int uvev__wait_sync_any(uvev_any_t* any, size_t stride, size_t count,
       break;
     }
     /* Relaxed: ordered before the exchange below by its release half, which
-     * is what uvev__parker_any_wake relies on. No notifier sees SLEEPING
-     * now, so none is about to signal. */
+     * is what uvev__parker_any_wake relies on. A notifier that exchanged
+     * SLEEPING for NOTIFIED before this store may still signal the condition
+     * variable after it; that signal at most ends a later park early, and a
+     * park re-reads the state in its loop. */
     uvev__store(p.state, UVEV__PARK_IDLE, relaxed);
     /* Release: pairs with the acquire fetch_or in uvev__parker_any_wake.
      * Which nodes were unlinked is confirmed by settling them. */
