@@ -14,6 +14,10 @@
  *                calling thread (a thread that runs no loop, or a libuv
  *                thread-pool job).
  *   Any thread   uvev_notify(), uvev_notify_one(), uvev_notify_all().
+ *   Any-of       uvev_wait_any() and uvev_wait_sync_any() wait for the first
+ *                of several (event, predicate) pairs; uvev_chan_select() and
+ *                uvev_chan_select_sync() for the first of several channel
+ *                operations.
  *
  * One event may have loop and thread waiters at once, on any number of loops.
  * Waiters are woken in the order they registered (FIFO). Errors are libuv's
@@ -65,11 +69,14 @@ typedef struct uvev_waker_s uvev_waker_t;
 typedef struct uvev_wait_s uvev_wait_t;
 typedef struct uvev_chan_s uvev_chan_t;
 typedef struct uvev_chan_op_s uvev_chan_op_t;
+typedef struct uvev_any_s uvev_any_t;
+typedef struct uvev_chan_sel_s uvev_chan_sel_t;
 
 /* Returns nonzero when the awaited condition holds. For a loop wait `arg` is
  * the request's `data`; for a blocking wait it is the `arg` given. */
 typedef int (*uvev_pred_cb)(void* arg);
-/* Runs exactly once per started request, on the waker's loop thread. */
+/* Runs exactly once per started request, on the waker's loop thread. For an
+ * any-of wait a status >= 0 is the index of the entry whose predicate held. */
 typedef void (*uvev_wait_cb)(uvev_wait_t* req, int status);
 /* Runs on the loop thread once the waker is fully closed. */
 typedef void (*uvev_waker_close_cb)(uvev_waker_t* waker);
@@ -205,6 +212,79 @@ UVEV_EXTERN int uvev_wait_sync(uvev_event_t* ev, uvev_pred_cb pred, void* arg);
  * timeout_ms (checked one last time then). */
 UVEV_EXTERN int uvev_wait_sync_timeout(uvev_event_t* ev, uvev_pred_cb pred, void* arg,
                            uint64_t timeout_ms);
+
+
+/* ---- Any-of waits ---------------------------------------------------------
+ *
+ * One wait over several (event, predicate) pairs, the entries of an array
+ * the caller owns: it ends when one of the predicates returns nonzero, and
+ * reports that entry's index. Each entry holds the node its wait links into
+ * the entry's event, so nothing is allocated. The rules of the single waits
+ * hold, and:
+ *  - A check runs the predicates in array order and stops at the first that
+ *    returns nonzero: that index is the result. The wait checks at its start,
+ *    after registering, and on the waiter's thread after each notification
+ *    of any of its events. So at most one predicate succeeds per wait, and
+ *    after it no predicate of the wait runs again: consuming predicates
+ *    (a try receive) are safe. The order is a priority, not fairness: an
+ *    entry that holds at every check wins over every entry after it; rotate
+ *    the array between waits to share.
+ *  - Each event keeps its FIFO (or LIFO) order of waiters; a notification of
+ *    one event does not move the wait's place in the others. A notification
+ *    that reached the wait through another entry than the one that won (a
+ *    loser's) is handed on to that event's next waiter, as a cancelled wait
+ *    hands on.
+ *  - The array and every entry's event stay valid, and the entries
+ *    unchanged, until the callback has run (loop) or the call has returned
+ *    (blocking); then the caller may free or reuse them (also from the
+ *    callback). An entry belongs to one wait at a time. The same event may
+ *    appear in several entries.
+ *  - A pending loop wait counts on each entry's event: uvev_event_destroy()
+ *    refuses with UV_EBUSY until its callback has run.
+ *  - 1 to UVEV_ANY_MAX entries. UV_EINVAL, changing nothing, for NULL, for
+ *    n == 0 or n > UVEV_ANY_MAX, and for an entry with a NULL event or
+ *    predicate.
+ */
+
+/* The most entries an any-of wait or a select may have. */
+#define UVEV_ANY_MAX 32
+
+struct uvev_any_s {
+  uvev_event_t* event;            /* public: set by the caller */
+  uvev_pred_cb pred;              /* public: set by the caller */
+  void* arg;                      /* public: passed to pred */
+  UVEV_ANY_PRIVATE_FIELDS
+};
+
+/* Starts a wait on `waker`'s loop until one of the n entries' predicates,
+ * pred(arg), returns nonzero, then calls cb(req, i) with that entry's
+ * index i. Loop thread. req is a uvev_wait_t (its `data` is the user's; the
+ * predicates get their entry's arg); cancel it with uvev_wait_cancel(),
+ * which works as for uvev_wait(). Returns 0, UV_EINVAL (a NULL argument,
+ * a bad array as above, or the waker is closing) or UV_EBUSY (req is
+ * already active), changing nothing on error. cb later gets an index
+ * (>= 0) or UV_ECANCELED (cancelled, or the waker closed, before a
+ * predicate held; once one has held, the wait keeps its index). */
+UVEV_EXTERN int uvev_wait_any(uvev_waker_t* waker, uvev_wait_t* req,
+                              uvev_any_t* any, size_t n, uvev_wait_cb cb);
+
+/* As uvev_wait_any(); if no predicate holds at the deadline (they are all
+ * checked one last time then), cb gets UV_ETIMEDOUT. timeout_ms as for
+ * uvev_wait_timeout(). */
+UVEV_EXTERN int uvev_wait_any_timeout(uvev_waker_t* waker, uvev_wait_t* req,
+                                      uvev_any_t* any, size_t n,
+                                      uvev_wait_cb cb, uint64_t timeout_ms);
+
+/* Blocks the calling thread until one of the n entries' predicates returns
+ * nonzero, and returns that entry's index. Where uvev_wait_sync() may be
+ * called. UV_EINVAL for a bad array (as above), or an error from
+ * uv_mutex_init()/uv_cond_init(). */
+UVEV_EXTERN int uvev_wait_sync_any(uvev_any_t* any, size_t n);
+
+/* As uvev_wait_sync_any(); UV_ETIMEDOUT if none holds after timeout_ms
+ * (all checked one last time then). */
+UVEV_EXTERN int uvev_wait_sync_any_timeout(uvev_any_t* any, size_t n,
+                                           uint64_t timeout_ms);
 
 
 /* ---- Channels --------------------------------------------------------------
@@ -352,6 +432,77 @@ UVEV_EXTERN int uvev_chan_send_many_sync_timeout(uvev_chan_t* ch,
 UVEV_EXTERN int uvev_chan_recv_many_sync_timeout(uvev_chan_t* ch, void* out,
                                                  size_t n,
                                                  uint64_t timeout_ms);
+
+/* ---- Select ----------------------------------------------------------------
+ *
+ * The first of several channel operations that can complete: an any-of wait
+ * whose entries are sends and receives. sel is an array of n entries (1 to
+ * UVEV_ANY_MAX), each a channel, a direction and a buffer (the element to
+ * send, or where to receive one). At every check the entries are tried in
+ * array order, each with its try call, and the first that does not find its
+ * channel full (a send) or empty (a receive) completes the select: its
+ * index is the result and its `status` says what happened to it:
+ *   0             the element was moved, exactly once
+ *   UV_EPIPE      a send on a closed channel
+ *   UV_EOF        a receive on a closed channel with nothing left
+ * Every other entry's status is UV_EAGAIN and nothing moved through it. So
+ * a closed channel completes the select for its own entry, at every check
+ * until the caller takes that entry out of the array: the entries before
+ * it are still tried first, those after it are not reached meanwhile. As
+ * for any-of waits, order is priority: a channel that always has an
+ * element starves the entries after it; rotate the array to share.
+ *
+ * The array, its channels and buffers stay valid and unchanged until the
+ * callback has run (loop) or the call has returned (blocking); then the
+ * caller may free or reuse them (also from the callback). A pending loop
+ * select counts on its channels: uvev_chan_destroy() refuses with UV_EBUSY
+ * until its callback. UV_EINVAL, changing nothing, for NULL sel, n == 0 or
+ * n > UVEV_ANY_MAX, or an entry with a NULL channel or buffer or a direction
+ * other than UVEV_CHAN_SEND and UVEV_CHAN_RECV.
+ */
+
+/* uvev_chan_sel_t.dir. */
+enum {
+  UVEV_CHAN_SEND = 1,
+  UVEV_CHAN_RECV = 2
+};
+
+struct uvev_chan_sel_s {
+  uvev_chan_t* ch;                /* public: set by the caller */
+  int dir;                        /* public: UVEV_CHAN_SEND or _RECV */
+  void* buf;                      /* public: the element, or room for one */
+  int status;                     /* public, set by the select: see above */
+  UVEV_CHAN_SEL_PRIVATE_FIELDS
+};
+
+/* Loop side: starts a select; cb(op, status) runs once on the loop, with
+ * the index of the entry that completed (its status as above), or
+ * UV_ECANCELED (uvev_chan_cancel(), or the waker closed, before any
+ * entry could complete; nothing moved). Returns 0, UV_EINVAL (a NULL
+ * argument, a bad array, or the waker is closing) or UV_EBUSY (op is
+ * active). */
+UVEV_EXTERN int uvev_chan_select(uvev_waker_t* waker, uvev_chan_op_t* op,
+                                 uvev_chan_sel_t* sel, size_t n,
+                                 uvev_chan_cb cb);
+
+/* As uvev_chan_select(); cb gets UV_ETIMEDOUT if no entry could complete by
+ * the deadline (all tried one last time then). timeout_ms as for
+ * uvev_wait_timeout(). */
+UVEV_EXTERN int uvev_chan_select_timeout(uvev_waker_t* waker,
+                                         uvev_chan_op_t* op,
+                                         uvev_chan_sel_t* sel, size_t n,
+                                         uvev_chan_cb cb,
+                                         uint64_t timeout_ms);
+
+/* Thread side, blocking: returns the index of the entry that completed
+ * (its status as above), UV_EINVAL, or an error from uv_mutex_init() or
+ * uv_cond_init(); the _timeout variant also UV_ETIMEDOUT (nothing moved).
+ * As for the blocking operations, the release store that completes the
+ * element's move is the select's last touch of that channel (uvev_chan_destroy
+ * rules). */
+UVEV_EXTERN int uvev_chan_select_sync(uvev_chan_sel_t* sel, size_t n);
+UVEV_EXTERN int uvev_chan_select_sync_timeout(uvev_chan_sel_t* sel, size_t n,
+                                              uint64_t timeout_ms);
 
 #ifdef __cplusplus
 }

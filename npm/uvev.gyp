@@ -13,6 +13,7 @@
     'target_name': 'uvev',
     'type': 'static_library',
     'sources': [
+      '../src/any.c',
       '../src/chan.c',
       '../src/event.c',
       '../src/heap.c',

@@ -1,5 +1,6 @@
 /* chan.c: the bounded MPMC channel: the lock-free ring (ring.c) turned into a
- * channel with backpressure by two events (the lock-free half is chan.h).
+ * channel with backpressure by two events (the lock-free half is chan.h),
+ * and select, the first of several channel operations (an any-of wait).
  *
  * Every successful send notifies one receiver on `not_empty`, every
  * successful receive one sender on `not_full`; with nobody waiting that is a
@@ -336,4 +337,156 @@ int uvev_chan_recv_many_sync_timeout(uvev_chan_t* ch, void* out, size_t n,
   if (out == NULL)
     return UV_EINVAL;
   return uvev__chan_sync(ch, NULL, out, n, 1, timeout_ms);
+}
+
+/* ---- select ---------------------------------------------------------------
+ *
+ * An any-of wait whose entries are the channels' events (not_full for a
+ * send, not_empty for a receive) and whose predicates are channel
+ * operations. On a loop the predicate is the whole try call, as for the
+ * single loop operations: the element moves on the loop thread when the
+ * predicate succeeds, and at most one predicate of a wait succeeds
+ * (any.c). A blocking select's predicate only claims, as for the blocking
+ * operations; the select completes the claim after the wait has returned,
+ * so its release store is its last touch of that channel. */
+
+/* UV_EINVAL for a select array uvev.h refuses, else 0. */
+static int uvev__sel_valid(uvev_chan_sel_t* sel, size_t n) {
+  size_t i;
+
+  if (sel == NULL || n == 0 || n > UVEV_ANY_MAX)
+    return UV_EINVAL;
+  for (i = 0; i < n; i++) {
+    if (sel[i].ch == NULL || sel[i].buf == NULL ||
+        (sel[i].dir != UVEV_CHAN_SEND && sel[i].dir != UVEV_CHAN_RECV))
+      return UV_EINVAL;
+  }
+  return 0;
+}
+
+/* Makes each entry's any-of entry, after the array was found valid. */
+static void uvev__sel_prepare(uvev_chan_sel_t* sel, size_t n,
+                              uvev_pred_cb pred) {
+  size_t i;
+
+  for (i = 0; i < n; i++) {
+    sel[i].status = UV_EAGAIN;
+    sel[i].any.event = sel[i].dir == UVEV_CHAN_SEND ? &sel[i].ch->not_full
+                                                    : &sel[i].ch->not_empty;
+    sel[i].any.pred = pred;
+    sel[i].any.arg = &sel[i];
+  }
+}
+
+/* Loop: the try call. Holds unless the channel was full or empty. */
+static int uvev__sel_pred(void* arg) {
+  uvev_chan_sel_t* s = (uvev_chan_sel_t*) arg;
+  int err;
+
+  if (s->dir == UVEV_CHAN_SEND)
+    err = uvev__chan_send(s->ch, s->buf);
+  else
+    err = uvev__chan_recv(s->ch, s->buf);
+  if (err == UV_EAGAIN)
+    return 0;
+  s->status = err;
+  return 1;
+}
+
+/* Status: the entry's index, or the wait's error. */
+static void uvev__sel_cb(uvev_wait_t* req, int status) {
+  uvev_chan_op_t* op = uvev__container_of(req, uvev_chan_op_t, wait);
+
+  op->cb(op, status);
+}
+
+static int uvev__sel_start(uvev_waker_t* w, uvev_chan_op_t* op,
+                           uvev_chan_sel_t* sel, size_t n, uvev_chan_cb cb,
+                           uint64_t timeout_ms) {
+  int err;
+
+  if (cb == NULL)
+    return UV_EINVAL;
+  err = uvev__sel_valid(sel, n);
+  if (err != 0)
+    return err;
+  /* Refused before the op or the array is touched: bad input changes
+   * nothing. */
+  err = uvev__wait_check(w, op == NULL ? NULL : &op->wait);
+  if (err != 0)
+    return err;
+  uvev__sel_prepare(sel, n, uvev__sel_pred);
+  op->chan = NULL;
+  op->elem = NULL;
+  op->out = NULL;
+  op->max = 0;
+  op->many = 0;
+  op->cb = cb;
+  op->result = 0;
+  op->wait.data = op;
+  /* The spin of the single loop operations, over all the entries. */
+  return uvev__any_start(w, &op->wait, &sel[0].any, sizeof(*sel), n,
+                         uvev__sel_cb, timeout_ms, UVEV__CHAN_SPIN_NS);
+}
+
+int uvev_chan_select(uvev_waker_t* w, uvev_chan_op_t* op,
+                     uvev_chan_sel_t* sel, size_t n, uvev_chan_cb cb) {
+  return uvev__sel_start(w, op, sel, n, cb, UVEV__NO_TIMEOUT);
+}
+
+int uvev_chan_select_timeout(uvev_waker_t* w, uvev_chan_op_t* op,
+                             uvev_chan_sel_t* sel, size_t n, uvev_chan_cb cb,
+                             uint64_t timeout_ms) {
+  /* As uvev_wait_timeout: the largest timeout is "never". */
+  if (timeout_ms == UVEV__NO_TIMEOUT)
+    timeout_ms--;
+  return uvev__sel_start(w, op, sel, n, cb, timeout_ms);
+}
+
+/* Thread: the claim alone; the select completes it. */
+static int uvev__sel_sync_pred(void* arg) {
+  uvev_chan_sel_t* s = (uvev_chan_sel_t*) arg;
+  int err;
+
+  if (s->dir == UVEV_CHAN_SEND)
+    err = uvev__ring_claim_send(&s->ch->ring, &s->slot);
+  else
+    err = uvev__ring_claim_recv(&s->ch->ring, &s->slot);
+  if (err == UV_EAGAIN)
+    return 0;
+  s->status = err;
+  return 1;
+}
+
+static int uvev__sel_sync(uvev_chan_sel_t* sel, size_t n, int timed,
+                          uint64_t timeout_ms) {
+  uvev_chan_sel_t* s;
+  int i;
+
+  i = uvev__sel_valid(sel, n);
+  if (i != 0)
+    return i;
+  uvev__sel_prepare(sel, n, uvev__sel_sync_pred);
+  i = uvev__wait_sync_any(&sel[0].any, sizeof(*sel), n, timed, timeout_ms);
+  if (i < 0)
+    return i;
+  /* The one claim the wait made (only its winner's predicate succeeded),
+   * completed now that the wait no longer touches any event. */
+  s = &sel[i];
+  if (s->status == 0) {
+    if (s->dir == UVEV_CHAN_SEND)
+      uvev__chan_send_finish(s->ch, &s->slot, s->buf, 1);
+    else
+      uvev__chan_recv_finish(s->ch, &s->slot, s->buf, 1);
+  }
+  return i;
+}
+
+int uvev_chan_select_sync(uvev_chan_sel_t* sel, size_t n) {
+  return uvev__sel_sync(sel, n, 0, 0);
+}
+
+int uvev_chan_select_sync_timeout(uvev_chan_sel_t* sel, size_t n,
+                                  uint64_t timeout_ms) {
+  return uvev__sel_sync(sel, n, 1, timeout_ms);
 }

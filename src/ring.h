@@ -49,11 +49,8 @@ struct uvev__cell {
   UVEV__ATOMIC(uint64_t) seq;  /* see above; the element follows */
 };
 
-/* A claimed position and its cell, from a claim to its completion. */
-struct uvev__slot {
-  struct uvev__cell* cell;
-  uint64_t pos;
-};
+/* struct uvev__slot, a claimed position and its cell, is in
+ * include/uvev/private.h. */
 
 /* Lays out `capacity` cells of `stride` bytes at `cells` (stride covers a
  * struct uvev__cell plus the element). */

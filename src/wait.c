@@ -1,5 +1,9 @@
 /* wait.c: loop wait requests, from start to their one callback.
  *
+ * Any-of requests (UVEV__WAIT_ANY) share the start checks, decide, cancel
+ * and abort here, and hand the steps that touch their several nodes over to
+ * any.c (unregister, ready, expire, finish).
+ *
  * A request is REGISTERED from the moment its node goes into the event until
  * the loop takes it back: by uvev__ws_remove (cancel, timeout, close, or a
  * predicate that came true right after inserting), or by draining it from the
@@ -19,6 +23,8 @@
  * the ready list (its notification has been handed on; the drain will come).
  */
 static int uvev__wait_unregister(uvev_wait_t* req) {
+  if (req->flags & UVEV__WAIT_ANY)
+    return uvev__any_unregister(req);
   if (!uvev__ws_remove(&req->event->ws, &req->node))
     return 0;
   req->flags &= ~UVEV__WAIT_REGISTERED;
@@ -27,7 +33,7 @@ static int uvev__wait_unregister(uvev_wait_t* req) {
 
 /* Fixes the status. Returns 1 if the caller must deliver the callback, 0 if
  * the drain of the ready list will. */
-static int uvev__wait_decide(uvev_wait_t* req, int status) {
+int uvev__wait_decide(uvev_wait_t* req, int status) {
   uvev__assert_flags(req, UVEV__WAIT_ACTIVE, UVEV__WAIT_DECIDED);
   req->status = status;
   req->flags |= UVEV__WAIT_DECIDED;
@@ -47,6 +53,10 @@ static void uvev__wait_insert(uvev_wait_t* req) {
 void uvev__wait_finish(uvev_wait_t* req) {
   uvev_event_t* ev;
 
+  if (req->flags & UVEV__WAIT_ANY) {
+    uvev__any_finish(req);
+    return;
+  }
   /* Registered only when the waker's close took it off the ready list. */
   uvev__assert_flags(req, UVEV__WAIT_ACTIVE | UVEV__WAIT_DECIDED, 0);
   uvev__assert(!(req->flags & UVEV__WAIT_REGISTERED) ||
@@ -123,6 +133,10 @@ int uvev__wait_start(uvev_waker_t* w, uvev_wait_t* req, uvev_event_t* ev,
 
 /* The drain took req off the ready list: a notifier woke it. */
 void uvev__wait_ready(uvev_wait_t* req) {
+  if (req->flags & UVEV__WAIT_ANY) {
+    uvev__any_ready(req);
+    return;
+  }
   uvev__assert_flags(req, UVEV__WAIT_ACTIVE | UVEV__WAIT_REGISTERED, 0);
   req->flags &= ~UVEV__WAIT_REGISTERED;
   /* Wait for the notifier to let go of the node (it may still be between
@@ -147,6 +161,10 @@ void uvev__wait_expire(uvev_wait_t* req) {
   struct uvev__waitset* ws;
   int notified;
 
+  if (req->flags & UVEV__WAIT_ANY) {
+    uvev__any_expire(req);
+    return;
+  }
   uvev__assert_flags(req, UVEV__WAIT_ACTIVE | UVEV__WAIT_REGISTERED,
                      UVEV__WAIT_DECIDED | UVEV__WAIT_TIMED);
   /* Out of the event first, then the last check: a notification that raced

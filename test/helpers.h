@@ -182,11 +182,13 @@ TCase* waker_case(void);       /* test_waker.c */
 TCase* misuse_case(void);      /* test_misuse.c */
 TCase* lifetime_case(void);    /* test_lifetime.c */
 TCase* lifo_case(void);        /* test_lifo.c */
+TCase* any_case(void);         /* test_any.c */
 TCase* chan_ring_case(void);   /* test_chan_ring.c */
 TCase* chan_close_case(void);  /* test_chan_close.c */
 TCase* chan_ops_case(void);    /* test_chan_ops.c */
 TCase* chan_batch_case(void);  /* test_chan_batch.c */
 TCase* chan_streams_case(void);  /* test_chan_streams.c */
+TCase* select_case(void);      /* test_select.c */
 TCase* stress_case(void);      /* test_stress.c */
 TCase* race_case(void);        /* test_race.c */
 TCase* long_case(void);        /* test_long.c */

@@ -17,11 +17,11 @@ static Suite* suite_of(const char* name, TCase* (*const* cases)(void)) {
 int main(int argc, char** argv) {
   static TCase* (*const core[])(void) = {
     notify_case, timeout_case, handoff_case, sync_case, waker_case,
-    misuse_case, lifetime_case, lifo_case, NULL
+    misuse_case, lifetime_case, lifo_case, any_case, NULL
   };
   static TCase* (*const chan[])(void) = {
     chan_ring_case, chan_close_case, chan_ops_case, chan_batch_case,
-    chan_streams_case, NULL
+    chan_streams_case, select_case, NULL
   };
   static TCase* (*const stress[])(void) = { stress_case, NULL };
   static TCase* (*const race[])(void) = { race_case, NULL };

@@ -73,6 +73,15 @@ struct uvev__ring {
   char pad2[UVEV__CACHE_LINE];
 };
 
+/* A claimed ring position and its cell, from a claim to its completion
+ * (src/ring.h). Here because a blocking select keeps one per entry
+ * (uvev_chan_sel_t). */
+struct uvev__cell;
+struct uvev__slot {
+  struct uvev__cell* cell;
+  uint64_t pos;
+};
+
 /* A node of a waker's deadline heap (a pairing heap, src/heap.h). */
 struct uvev__heap_node {
   struct uvev__heap_node* child;
@@ -115,7 +124,12 @@ struct uvev__heap_node {
 /* uvev_wait_t: loop thread only, except `node` (in event->ws while
  * registered) and `rnode` (in waker->ready once notified), which notifiers
  * on any thread touch. `next` links the waker's local queue; `flags` is the
- * state (src/internal.h, docs/design.md); `status` the decided status. */
+ * state (src/internal.h, docs/design.md); `status` the decided status.
+ * An any-of wait (src/any.c) uses its entries' nodes instead of `node`, and
+ * not `event` or `pred`: `any` is its first entry, the others follow every
+ * `any_stride` bytes, `nany` of them; `woken` has bit i set by the notifier
+ * that unlinked entry i's node, and is nonzero exactly while the request is
+ * pushed onto the ready list and not yet drained. */
 #define UVEV_WAIT_PRIVATE_FIELDS                                              \
   uvev_waker_t* waker;                                                        \
   uvev_event_t* event;                                                        \
@@ -127,8 +141,25 @@ struct uvev__heap_node {
   uvev_wait_t* active_next;                                                   \
   uvev_wait_t* next;                                                          \
   struct uvev__heap_node deadline;                                            \
+  uvev_any_t* any;                                                            \
+  size_t any_stride;                                                          \
+  unsigned int nany;                                                          \
+  UVEV__ATOMIC(unsigned int) woken;                                           \
   unsigned int flags;                                                         \
   int status;
+
+/* uvev_any_t, an entry of an any-of wait: the node its wait inserts in the
+ * entry's event, and who owns it: `req` for a loop wait (src/any.c),
+ * `parker` for a blocking one (src/sync.c). `index` is the entry's place in
+ * its array (its bit in `woken`); `registered` (the waiter's own, never
+ * shared) is 1 from the insert of the node until the waiter takes it back. */
+struct uvev__parker;
+#define UVEV_ANY_PRIVATE_FIELDS                                               \
+  struct uvev__node node;                                                     \
+  uvev_wait_t* req;                                                           \
+  struct uvev__parker* parker;                                                \
+  unsigned int index;                                                         \
+  int registered;
 
 /* uvev_chan_t. Receivers wait on not_empty, senders on not_full; the pads
  * keep the two events' lines apart from `data` and from each other, and
@@ -155,5 +186,12 @@ struct uvev__heap_node {
   uvev_chan_cb cb;                                                            \
   int many;                                                                   \
   int result;
+
+/* uvev_chan_sel_t: the any-of entry its select waits with (its event is the
+ * channel's not_full or not_empty), and, for a blocking select, the position
+ * its predicate claimed, completed after the wait has returned. */
+#define UVEV_CHAN_SEL_PRIVATE_FIELDS                                          \
+  uvev_any_t any;                                                             \
+  struct uvev__slot slot;
 
 #endif /* UVEV_PRIVATE_H */

@@ -6,8 +6,8 @@
  * which include/uvev.h finds as <uv.h>), the field-type mapping
  * include/uvev.h honours (UVEV__ATOMIC, UVEV__SHARED, UVEV__MUTEX), the
  * model's uvev__zero (src/atomic.h), and the inclusion of the REAL
- * src/waitset.c, src/ready.h, src/heap.c, src/wait.c, src/waker.c,
- * src/sync.c and src/event.c, unchanged (built with -DUVEV__MUTANT=n for
+ * src/waitset.c, src/ready.h, src/heap.c, src/wait.c, src/any.c,
+ * src/waker.c, src/sync.c and src/event.c, unchanged (built with -DUVEV__MUTANT=n for
  * the broken variants; test/model/chan.h adds src/ring.c, src/chan.h and
  * src/chan.c). Besides, models of what uvev's users bring:
  *   - tokens: the lock-free state the predicates watch (a count, consumed by
@@ -62,6 +62,7 @@ static void uvev__model_zero(T* p) {
 #include "../../src/ready.h"
 #include "../../src/heap.c"
 #include "../../src/wait.c"
+#include "../../src/any.c"
 #include "../../src/waker.c"
 #include "../../src/sync.c"
 #include "../../src/event.c"
