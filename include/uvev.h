@@ -140,6 +140,16 @@ UVEV_EXTERN int uvev_event_destroy(uvev_event_t* ev);
  * Includes the full fence that pairs with the waiter's; with nobody waiting
  * it takes no lock and makes no system call. Any thread. NULL is ignored. */
 UVEV_EXTERN void uvev_notify(uvev_event_t* ev, size_t n);
+
+/* uvev_notify(ev, 1). A notification goes to a waiter, not to a predicate:
+ * the waiter it reaches runs its own predicate, and if that is still false
+ * it registers again and the notification is spent, not handed on (that is
+ * eventcount semantics; only a wait that ends anyway hands on one it did not
+ * use: a cancel, a close, a timeout whose last check is false, a re-check
+ * just after registering that came true first). So when waiters on one
+ * event wait for different predicates, a notify_one can wake one whose
+ * predicate is false while another's is true, and that other sleeps on:
+ * use uvev_notify_all there, or one event per predicate. */
 UVEV_EXTERN void uvev_notify_one(uvev_event_t* ev);
 UVEV_EXTERN void uvev_notify_all(uvev_event_t* ev);
 

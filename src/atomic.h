@@ -7,7 +7,8 @@
  * Windows' Interlocked* functions: atomic_win.h); the model-checking build (test/model,
  * UVEV__MODEL defined) maps the same names to Relacy, so those four files
  * are checked as they are under the C11 memory model. The other files use
- * the macros too, but the model only mirrors them (docs/design.md, 8).
+ * the macros too, and the model compiles them as well, on a model libuv
+ * (test/model/uv.h; docs/design.md, section 8).
  *
  * Field types come from include/uvev.h: UVEV__ATOMIC(T) for atomics,
  * UVEV__SHARED(T) for plain fields that several threads touch under a lock or
@@ -54,11 +55,23 @@
 #define uvev__fence()                  rl::atomic_thread_fence(rl::mo_seq_cst, $)
 #define uvev__cpu_relax()              rl::yield(1, $)
 #define uvev__thread_yield()           rl::yield(1, $)
+/* Relacy reports a failed assertion with the history that led to it. */
+#define uvev__assert(cond)             RL_ASSERT(cond)
+/* The model's structs hold Relacy's checked objects, which memset would
+ * corrupt: the model (test/model/model.h) rebuilds the object in place,
+ * value-initialised, which zeroes every plain field as memset does. */
+#define uvev__zero(p)                  uvev__model_zero(p)
 
 #else /* !UVEV__MODEL */
 
+#include <assert.h>
 #include <stddef.h>
+#include <string.h>
 #include <uv.h>
+
+#define uvev__assert(cond)             assert(cond)
+/* Zero-fills the object p points to. */
+#define uvev__zero(p)                  memset((p), 0, sizeof(*(p)))
 
 #if defined(__SANITIZE_THREAD__)
 # define UVEV__TSAN 1

@@ -32,8 +32,10 @@
 static inline void uvev__chan_send_finish(uvev_chan_t* ch,
                                           const struct uvev__slot* s,
                                           const void* elems, size_t n) {
-#if UVEV__MUTANT != 9
+#if UVEV__MUTANT != 9 && UVEV__MUTANT != 28
   uvev__ws_notify_after_rmw(&ch->not_empty.ws, n);
+#elif UVEV__MUTANT == 28
+  uvev__ws_notify_after_rmw(&ch->not_empty.ws, 1);
 #endif
   if (n == 1)
     uvev__ring_put(&ch->ring, s, elems);
@@ -49,8 +51,10 @@ static inline void uvev__chan_send_finish(uvev_chan_t* ch,
 static inline void uvev__chan_recv_finish(uvev_chan_t* ch,
                                           const struct uvev__slot* s,
                                           void* out, size_t n) {
-#if UVEV__MUTANT != 9
+#if UVEV__MUTANT != 9 && UVEV__MUTANT != 29
   uvev__ws_notify_after_rmw(&ch->not_full.ws, n);
+#elif UVEV__MUTANT == 29
+  uvev__ws_notify_after_rmw(&ch->not_full.ws, 1);
 #endif
   if (n == 1)
     uvev__ring_take(&ch->ring, s, out);

@@ -129,7 +129,11 @@ static inline int uvev__ring_claim_send_n(struct uvev__ring* r,
       /* The free cells that follow pos's join the claim. A cell free for
        * its position stays free until the tail has passed it, so if the CAS
        * below succeeds (the tail has not moved), all k are ours. */
+#if UVEV__MUTANT != 31
       k = max == 1 ? 1 : uvev__ring_run(r, pos, max, 0);
+#else
+      k = max;
+#endif
       /* Seq_cst on success: claims the positions, and is the state change
        * that uvev__ws_notify_after_rmw pairs with the receivers' fence
        * (chan.h), in place of a fence of its own. Close's fetch_or on the
@@ -196,6 +200,15 @@ static inline void uvev__ring_put_n(struct uvev__ring* r,
   size_t i;
 
   esz = r->elem_size;
+#if UVEV__MUTANT == 30
+  for (i = 0; i < n; i++) {
+    pos = s->pos + i;
+    cell = uvev__ring_cell(r, pos);
+    uvev__cell_put(r, cell, (const char*) elems + i * esz);
+    uvev__store(cell->seq, 2 * pos + 1, release);
+  }
+  return;
+#endif
   for (i = 1; i < n; i++) {
     pos = s->pos + i;
     cell = uvev__ring_cell(r, pos);
@@ -322,6 +335,15 @@ static inline void uvev__ring_take_n(struct uvev__ring* r,
 
   esz = r->elem_size;
   cap = r->capacity;
+#if UVEV__MUTANT == 32
+  for (i = 0; i < n; i++) {
+    pos = s->pos + i;
+    cell = uvev__ring_cell(r, pos);
+    uvev__cell_get(r, cell, (char*) out + i * esz);
+    uvev__store(cell->seq, 2 * (pos + cap), release);
+  }
+  return;
+#endif
   for (i = 1; i < n; i++) {
     pos = s->pos + i;
     cell = uvev__ring_cell(r, pos);

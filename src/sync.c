@@ -7,9 +7,8 @@
  * notifier no system call and the waiter no sleep, which is what keeps
  * small-buffer hand-offs between threads fast.
  *
- * The model does not compile this file: test/model/model.h mirrors its use
- * of the waitset (twaiter_wait_pred), so a change here must be made there
- * too (docs/design.md, section 8).
+ * The model (test/model) compiles this file unchanged, on its libuv's mutex,
+ * condition variable and clock (test/model/uv.h).
  */
 #include "internal.h"
 #include "waitset.h"
@@ -45,9 +44,13 @@ static void uvev__parker_wake(struct uvev__node* node) {
    * mutex that we take below before signalling. */
   if (uvev__exchange(p->state, UVEV__PARK_NOTIFIED, acq_rel) ==
       UVEV__PARK_SLEEPING) {
+#if UVEV__MUTANT != 22
     uv_mutex_lock(&p->mutex);
     uv_cond_signal(&p->cond);
     uv_mutex_unlock(&p->mutex);
+#else
+    uv_cond_signal(&p->cond);
+#endif
   }
 }
 
@@ -128,9 +131,14 @@ static int uvev__wait_sync(uvev_event_t* ev, uvev_pred_cb pred, void* arg,
   uvev__fetch_add(ev->nwaits, 1, relaxed);
 
   for (;;) {
+#if UVEV__MUTANT != 21
     /* Relaxed: the node is not linked, so no notifier can see the parker. */
     uvev__store(p.state, UVEV__PARK_IDLE, relaxed);
     uvev__ws_insert(&ev->ws, &p.node);
+#else
+    uvev__ws_insert(&ev->ws, &p.node);
+    uvev__store(p.state, UVEV__PARK_IDLE, relaxed);
+#endif
     if (pred(arg)) {
       uvev__ws_remove(&ev->ws, &p.node);
       err = 0;
@@ -145,7 +153,9 @@ static int uvev__wait_sync(uvev_event_t* ev, uvev_pred_cb pred, void* arg,
         uvev__ws_notify(&ev->ws, 1);
       break;
     }
+#if UVEV__MUTANT != 23
     uvev__ws_settle(&ev->ws, &p.node);
+#endif
     if (pred(arg)) {
       err = 0;
       break;

@@ -13,8 +13,7 @@
  * the drain delivers it. Everything here runs on the loop thread. The states
  * and transitions are tabled in docs/design.md, section 4.
  *
- * The model does not compile this file: test/model/model.h mirrors it
- * (lreq_*), so a change here must be made there too (docs/design.md, 8).
+ * The model (test/model) compiles this file unchanged (docs/design.md, 8).
  */
 #include "internal.h"
 #include "waitset.h"
@@ -60,7 +59,7 @@ void uvev__wait_finish(uvev_wait_t* req) {
   }
   /* Registered only when the waker's close took it off the ready list. */
   uvev__assert_flags(req, UVEV__WAIT_ACTIVE | UVEV__WAIT_DECIDED, 0);
-  assert(!(req->flags & UVEV__WAIT_REGISTERED) ||
+  uvev__assert(!(req->flags & UVEV__WAIT_REGISTERED) ||
          (req->waker->flags & UVEV__WAKER_CLOSING));
   ev = req->event;
   uvev__waker_remove_deadline(req->waker, req);
@@ -114,7 +113,11 @@ int uvev__wait_start(uvev_waker_t* w, uvev_wait_t* req, uvev_event_t* ev,
     deliver = uvev__wait_decide(req, UV_ETIMEDOUT);
   } else {
     uvev__wait_insert(req);
+#if UVEV__MUTANT != 12
     if (!pred(req->data)) {
+#else
+    if (1) {
+#endif
       if (timeout_ms != UVEV__NO_TIMEOUT)
         uvev__waker_add_deadline(w, req, timeout_ms);
       return 0;
@@ -138,7 +141,9 @@ void uvev__wait_ready(uvev_wait_t* req) {
   req->flags &= ~UVEV__WAIT_REGISTERED;
   /* Wait for the notifier to let go of the node (it may still be between
    * the push and its release of in_wait_set). */
+#if UVEV__MUTANT != 13
   uvev__ws_settle(&req->event->ws, &req->node);
+#endif
   if (!(req->flags & UVEV__WAIT_DECIDED)) {
     if (!req->pred(req->data)) {
       uvev__wait_insert(req);
@@ -166,11 +171,21 @@ void uvev__wait_expire(uvev_wait_t* req) {
    * in is either used by that check or handed on, never lost. */
   ws = &req->event->ws;
   notified = uvev__ws_settle(ws, &req->node);
+#if UVEV__MUTANT != 15
   req->status = req->pred(req->data) ? 0 : UV_ETIMEDOUT;
+#else
+  req->status = UV_ETIMEDOUT;
+#endif
   req->flags |= UVEV__WAIT_DECIDED;
+#if UVEV__MUTANT != 14
   if (notified && req->status != 0)
     uvev__ws_notify(ws, 1);
+#endif
+#if UVEV__MUTANT != 17
   if (!notified) {
+#else
+  if (1) {
+#endif
     req->flags &= ~UVEV__WAIT_REGISTERED;
     uvev__wait_finish(req);
   }
@@ -179,8 +194,19 @@ void uvev__wait_expire(uvev_wait_t* req) {
 
 /* The waker is closing: decide every request that is not yet decided. */
 void uvev__wait_abort(uvev_wait_t* req) {
+#if UVEV__MUTANT == 18
+  if (!(req->flags & UVEV__WAIT_DECIDED)) {
+    req->status = UV_ECANCELED;
+    req->flags |= UVEV__WAIT_DECIDED;
+  }
+  return;
+#endif
   if (!(req->flags & UVEV__WAIT_DECIDED))
     uvev__wait_decide(req, UV_ECANCELED);
+#if UVEV__MUTANT == 16
+  else
+    req->status = UV_ECANCELED;
+#endif
 }
 
 int uvev_wait(uvev_waker_t* w, uvev_wait_t* req, uvev_event_t* ev,
@@ -199,8 +225,12 @@ int uvev_wait_timeout(uvev_waker_t* w, uvev_wait_t* req, uvev_event_t* ev,
 int uvev_wait_cancel(uvev_wait_t* req) {
   if (req == NULL || !(req->flags & UVEV__WAIT_ACTIVE))
     return UV_EINVAL;
-  if (req->flags & UVEV__WAIT_DECIDED)
+  if (req->flags & UVEV__WAIT_DECIDED) {
+#if UVEV__MUTANT == 16
+    req->status = UV_ECANCELED;
+#endif
     return 0;  /* keeps its real status */
+  }
   if (uvev__wait_decide(req, UV_ECANCELED))
     uvev__waker_queue(req->waker, req);
   return 0;

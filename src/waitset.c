@@ -68,7 +68,11 @@ static void uvev__ws_notify_locked(struct uvev__waitset* ws, size_t n) {
 
   for (; n > 0; n--) {
     /* FIFO: the oldest waiter; LIFO: the newest, whose cache is warmest. */
+#if UVEV__MUTANT != 26
     node = uvev__get(ws->lifo) ? uvev__get(ws->tail) : uvev__get(ws->head);
+#else
+    node = uvev__get(ws->head);
+#endif
     if (node == NULL)
       break;
     uvev__ws_unlink(ws, node);
@@ -135,6 +139,9 @@ int uvev__ws_remove(struct uvev__waitset* ws, struct uvev__node* node) {
      * deadlocks when a notified receiver goes away). */
 #if UVEV__MUTANT != 3
     uvev__ws_notify_locked(ws, 1);
+#endif
+#if UVEV__MUTANT == 27
+    uvev__ws_count(ws, -1);
 #endif
   }
   uvev__unlock(ws->lock);

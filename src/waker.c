@@ -21,12 +21,9 @@
  * after an acquire of in_wait_set or that lock (uvev__ws_settle). So once the
  * waker has no active request, no notifier can still be touching it.
  *
- * The model does not compile this file: test/model/model.h mirrors it
- * (mloop_*, with libuv 1.44's uv_async_send), so a change here must be made
- * there too (docs/design.md, section 8).
+ * The model (test/model) compiles this file unchanged, on a model libuv with
+ * 1.44's uv_async_send (test/model/uv.h; docs/design.md, section 8).
  */
-#include <string.h>
-
 #include "internal.h"
 #include "heap.h"
 #include "ready.h"
@@ -189,7 +186,7 @@ int uvev_waker_init(uv_loop_t* loop, uvev_waker_t* w) {
   if (loop == NULL || w == NULL)
     return UV_EINVAL;
   data = w->data;
-  memset(w, 0, sizeof(*w));
+  uvev__zero(w);
   w->data = data;
   w->loop = loop;
   err = uv_async_init(loop, &w->async, uvev__waker_async_cb);
@@ -213,8 +210,10 @@ static void uvev__waker_closed(uv_handle_t* handle) {
   uvev_waker_t* w;
 
   w = (uvev_waker_t*) handle->data;
+#if UVEV__MUTANT != 19
   if (--w->nclosing > 0)
     return;
+#endif
   while (w->active_head != NULL)
     uvev__wait_finish(w->active_head);
   if (w->close_cb != NULL)
@@ -226,7 +225,9 @@ void uvev_waker_close(uvev_waker_t* w, uvev_waker_close_cb close_cb) {
 
   if (w == NULL || (w->flags & UVEV__WAKER_CLOSING))
     return;
+#if UVEV__MUTANT != 20
   w->flags |= UVEV__WAKER_CLOSING;
+#endif
   w->close_cb = close_cb;
   /* Take every request out of its event (handing on notifications it had
    * received) and decide its status. After this no notifier can reach the
