@@ -254,7 +254,9 @@ void uvev__any_ready(uvev_wait_t* req) {
   /* decide takes back every node still registered; the entries notified
    * before the check that won, other than the winner, were not used. */
   deliver = uvev__wait_decide(req, win);
+#if UVEV__MUTANT != 33
   uvev__any_hand_on(req, notified & ~uvev__any_bit(win));
+#endif
   if (deliver)
     uvev__any_finish(req);
   /* Else notified again meanwhile: the next drain delivers it. */
@@ -283,7 +285,9 @@ void uvev__any_expire(uvev_wait_t* req) {
   win = uvev__any_check_req(req);
   req->status = win >= 0 ? win : UV_ETIMEDOUT;
   req->flags |= UVEV__WAIT_DECIDED;
+#if UVEV__MUTANT != 34
   uvev__any_hand_on(req, notified & ~uvev__any_bit(win));
+#endif
   /* Relaxed: as in uvev__any_unregister (every node was settled above). */
   if (uvev__load(req->woken, relaxed) != 0)
     return;  /* pushed: the drain delivers it */

@@ -368,7 +368,9 @@ int uvev__wait_sync_any(uvev_any_t* any, size_t stride, size_t count,
       e->registered = 0;
     }
   }
+#if UVEV__MUTANT != 35
   uvev__sync_any_hand_on(any, stride, n, unused);
+#endif
   for (i = 0; i < n; i++) {
     /* Release: pairs with the acquire load in uvev_event_destroy. */
     uvev__fetch_sub(uvev__any_at(any, stride, i)->event->nwaits, 1, release);

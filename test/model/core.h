@@ -715,6 +715,207 @@ struct event_waiters : rl::test_suite<event_waiters, 2> {
 };
 
 
+/* ---- Any-of waits (src/any.c, the any-of half of src/sync.c) ------------ */
+
+/* Two events, A (0) and B (1), each with its own tokens; one any-of waiter
+ * X over (A, B), in that order, and a second waiter Y on B alone. */
+struct aworld {
+  uvev_event_t* ev[2];    /* allocated through Relacy: destroyed in after() */
+  rl::atomic<int> tok[2];
+  mloop loop;
+  mreq x;                 /* X on a loop: its request and its callback */
+  mpred xp[2];            /* X's predicates: A's tokens, B's tokens */
+  uvev_any_t any[2];
+  int xstatus;            /* X blocking: what uvev_wait_sync_any returned */
+  mreq y;                 /* Y on the loop */
+  mpred yp;               /* Y blocking: its predicate, on B's tokens */
+  int ystatus;
+};
+
+static void aworld_init(aworld* w) {
+  int i;
+
+  uvm_clock_reset();
+  for (i = 0; i < 2; i++) {
+    w->ev[i] = new uvev_event_t();
+    RL_ASSERT(uvev_event_init(w->ev[i]) == 0);
+    /* Relaxed: before() runs before every thread. */
+    w->tok[i].store(0, rl::mo_relaxed, $);
+    w->xp[i].tok = &w->tok[i];
+    w->any[i].event = w->ev[i];
+    w->any[i].pred = mpred_take;
+    w->any[i].arg = &w->xp[i];
+  }
+  w->yp.tok = &w->tok[1];
+  w->xstatus = M_PENDING;
+  w->ystatus = M_PENDING;
+}
+
+/* Every thread has finished: no node is left in either event, the waiter
+ * counts are back to 0, and destroy agrees. */
+static void aworld_end(aworld* w) {
+  int i;
+
+  for (i = 0; i < 2; i++) {
+    /* Relaxed: every thread has finished. */
+    RL_ASSERT(uvev__load(w->ev[i]->ws.is_empty, relaxed));
+    RL_ASSERT(uvev_event_waiters(w->ev[i]) == 0);
+    RL_ASSERT(uvev_event_destroy(w->ev[i]) == 0);
+    delete w->ev[i];
+    w->ev[i] = NULL;
+  }
+}
+
+/* X took B's token (it won on B): it makes another one for Y, so that Y
+ * ends in every schedule. (The scenarios are about the schedules where X
+ * wins on A while B's notification reached X's node first.) */
+static void any_give_back(aworld* w, int status) {
+  if (status != 1)
+    return;
+  token_put(w->tok[1]);
+  uvev_notify(w->ev[1], 1);
+}
+
+static void any_give_back_cb(mreq* r, int status) {
+  any_give_back((aworld*) r->then_arg, status);
+}
+
+/* X as a loop any-of wait (uvev_wait_any, or _timeout). */
+static void any_loop_start(aworld* w, uint64_t timeout_ms) {
+  int err;
+
+  w->x.status = M_PENDING;
+  w->x.then = any_give_back_cb;
+  w->x.then_arg = w;
+  if (timeout_ms == NO_TIMEOUT)
+    err = uvev_wait_any(w->loop.waker, &w->x.req, w->any, 2, mreq_cb);
+  else
+    err = uvev_wait_any_timeout(w->loop.waker, &w->x.req, w->any, 2, mreq_cb,
+                                timeout_ms);
+  RL_ASSERT(err == 0);
+}
+
+/* After(): X ended once with `x` (A's index 0, B's 1, or UV_ETIMEDOUT if
+ * `timed`), Y with B's token; A's token is still there unless X took it,
+ * and every token of B (one, and the one X gave back) was taken. */
+static void any_check(aworld* w, int x, int y, int timed) {
+  RL_ASSERT(x == 0 || x == 1 || (timed && x == UV_ETIMEDOUT));
+  RL_ASSERT(y == 0);
+  RL_ASSERT(token_count(w->tok[0]) == (x == 0 ? 0 : 1));
+  RL_ASSERT(token_count(w->tok[1]) == 0);
+  aworld_end(w);
+}
+
+/* A loop any-of wait X over A and B, a loop wait Y on B behind X's node,
+ * and a notifier per event, each making one token and notifying one
+ * waiter. If X wins on A after B's notifier took X's node on B (the
+ * notification went to X, which checks A first), the drain hands B's
+ * notification on to Y; without that Y waits forever with B's token there
+ * (the loop polls: DEADLOCK). */
+struct any_loop : rl::test_suite<any_loop, 3> {
+  aworld w;
+  void before() {
+    aworld_init(&w);
+    mloop_init(&w.loop);
+  }
+  void thread(unsigned i) {
+    if (i == 0) {
+      any_loop_start(&w, NO_TIMEOUT);
+      mreq_start(w.loop.waker, &w.y, w.ev[1], &w.tok[1], NO_TIMEOUT);
+      mloop_run(&w.loop);
+      mloop_close(&w.loop);
+    } else {
+      notifier(w.ev[i - 1], w.tok[i - 1], 1, 1);
+    }
+  }
+  void after() {
+    RL_ASSERT(w.x.ncalls == 1 && w.y.ncalls == 1);
+    any_check(&w, w.x.status, w.y.status, 0);
+  }
+};
+
+/* As any_loop with a timed X whose deadline has passed before the loop
+ * runs (timers first): the expiry settles both nodes, checks one last time
+ * and hands on a notified node's notification that it did not use. The
+ * notifiers may come before, during or after the expiry. */
+struct any_loop_timeout : rl::test_suite<any_loop_timeout, 3> {
+  aworld w;
+  void before() {
+    aworld_init(&w);
+    mloop_init(&w.loop);
+  }
+  void thread(unsigned i) {
+    if (i == 0) {
+      any_loop_start(&w, 1);
+      mreq_start(w.loop.waker, &w.y, w.ev[1], &w.tok[1], NO_TIMEOUT);
+      uvm_clock_advance_ms(2);
+      mloop_run(&w.loop);
+      mloop_close(&w.loop);
+    } else {
+      notifier(w.ev[i - 1], w.tok[i - 1], 1, 1);
+    }
+  }
+  void after() {
+    RL_ASSERT(w.x.ncalls == 1 && w.y.ncalls == 1);
+    any_check(&w, w.x.status, w.y.status, 1);
+  }
+};
+
+/* The blocking any_loop: X is uvev_wait_sync_any in a thread; A's notifier
+ * then waits on B as Y (uvev_wait_sync), so Y's node is behind X's unless X
+ * has already left B. If X wins on A after B's notifier took X's node, X
+ * hands B's notification on to Y before it returns; without that Y sleeps
+ * forever (DEADLOCK). */
+struct any_sync : rl::test_suite<any_sync, 3> {
+  aworld w;
+  void before() { aworld_init(&w); }
+  void thread(unsigned i) {
+    if (i == 0) {
+      w.xstatus = uvev_wait_sync_any(w.any, 2);
+      any_give_back(&w, w.xstatus);
+    } else if (i == 1) {
+      notifier(w.ev[0], w.tok[0], 1, 1);
+      w.ystatus = uvev_wait_sync(w.ev[1], mpred_take, &w.yp);
+    } else {
+      notifier(w.ev[1], w.tok[1], 1, 1);
+    }
+  }
+  void after() { any_check(&w, w.xstatus, w.ystatus, 0); }
+};
+
+
+/* Spurious wake-ups of a blocking any-of wait: one notifier notifies A and
+ * B with no token (notifications whose state change another waiter took),
+ * then makes a token of B and notifies B. X goes back to park after each
+ * wake-up that finds nothing, and must end with B's token. The schedule
+ * that needs care (docs/design.md, section 10): a notify of B unlinks X's
+ * node and sets its bit before X takes `woken`, but changes the parker's
+ * state only after X reset it, so X's next park returns at once with no
+ * bit; the token's notify then comes between X's taking `woken` and its
+ * reset. Reset first (sync.c), that notify's state change survives the
+ * reset; reset last, the reset wipes it, and X's check (no fence since its
+ * last insert, so it may miss the token) sends X to sleep with the token
+ * there: DEADLOCK, found at context bound 6 only. */
+struct any_sync_spurious : rl::test_suite<any_sync_spurious, 2> {
+  aworld w;
+  void before() { aworld_init(&w); }
+  void thread(unsigned i) {
+    if (i == 0) {
+      w.xstatus = uvev_wait_sync_any(w.any, 2);
+    } else {
+      uvev_notify(w.ev[0], 1);
+      uvev_notify(w.ev[1], 1);
+      notifier(w.ev[1], w.tok[1], 1, 1);
+    }
+  }
+  void after() {
+    RL_ASSERT(w.xstatus == 1);
+    RL_ASSERT(token_count(w.tok[0]) == 0 && token_count(w.tok[1]) == 0);
+    aworld_end(&w);
+  }
+};
+
+
 /* ---- The table --------------------------------------------------------------
  * MODEL_SCENARIO (model.cpp): name, search (bound, random or full), context
  * bound or iterations, test suite (which gives the thread count). A context
@@ -723,7 +924,10 @@ struct event_waiters : rl::test_suite<event_waiters, 2> {
  * numbers). The 2-thread blocking ones get bound 8; the 2-thread loop
  * ones, whose every operation is many scheduling points, bounds 3 to 5.
  * The 3-thread scenarios are run again under the random scheduler, which
- * reaches schedules with more preemptions than the bound. */
+ * reaches schedules with more preemptions than the bound. The 3-thread
+ * loop any-of ones get bound 1 (bound 2 of any_loop_timeout took 15 s,
+ * 1.0 million executions) and 300 000 random executions; any_sync_spurious
+ * bound 4 (bound 5 took a minute). */
 #define UVEV_MODEL_CORE_SCENARIOS                                               \
   MODEL_SCENARIO("sync_1w_1n",         bound,  8, sync_1w_1n)   \
   MODEL_SCENARIO("sync_timeout",       bound,  8, sync_timeout) \
@@ -740,6 +944,7 @@ struct event_waiters : rl::test_suite<event_waiters, 2> {
   MODEL_SCENARIO("lifo_newest",        bound,  4, lifo_newest)  \
   MODEL_SCENARIO("lifo_cancel",        bound,  4, lifo_cancel)  \
   MODEL_SCENARIO("event_waiters",      bound,  8, event_waiters) \
+  MODEL_SCENARIO("any_sync_spurious",  bound,  4, any_sync_spurious) \
   MODEL_SCENARIO("sync_2w_1n",         bound,  2, sync_2w_1n)   \
   MODEL_SCENARIO("sync_2w_notify_all", bound,  3, sync_2w_notify_all) \
   MODEL_SCENARIO("sync_timeout_2w",    bound,  3, sync_timeout_2w) \
@@ -747,11 +952,17 @@ struct event_waiters : rl::test_suite<event_waiters, 2> {
   MODEL_SCENARIO("mixed_notify_all",   bound,  2, mixed_notify_all) \
   MODEL_SCENARIO("loop_2r_2n",         bound,  2, loop_2r_2n)   \
   MODEL_SCENARIO("loop_close_2n",      bound,  2, loop_close_2n) \
+  MODEL_SCENARIO("any_loop",           bound,  1, any_loop)     \
+  MODEL_SCENARIO("any_loop_timeout",   bound,  1, any_loop_timeout) \
+  MODEL_SCENARIO("any_sync",           bound,  2, any_sync)     \
   MODEL_SCENARIO("sync_2w_1n/random",         random, 100000, sync_2w_1n) \
   MODEL_SCENARIO("sync_timeout_2w/random",    random, 100000, sync_timeout_2w) \
   MODEL_SCENARIO("mixed_cancel/random",       random, 100000, mixed_cancel) \
   MODEL_SCENARIO("mixed_notify_all/random",   random, 100000, mixed_notify_all) \
   MODEL_SCENARIO("loop_2r_2n/random",         random, 100000, loop_2r_2n) \
-  MODEL_SCENARIO("loop_close_2n/random",      random, 100000, loop_close_2n)
+  MODEL_SCENARIO("loop_close_2n/random",      random, 100000, loop_close_2n) \
+  MODEL_SCENARIO("any_loop/random",           random, 300000, any_loop) \
+  MODEL_SCENARIO("any_loop_timeout/random",   random, 300000, any_loop_timeout) \
+  MODEL_SCENARIO("any_sync/random",           random, 300000, any_sync)
 
 #endif /* UVEV_MODEL_CORE_H_ */

@@ -146,7 +146,7 @@ static const scenario* const set_table[] = {
   NULL, core_scenarios, chan_scenarios
 };
 
-#define MAX_SCENARIOS 64
+#define MAX_SCENARIOS 96
 
 /* Relacy's output for one scenario (the history of a failure). Relacy
  * replaces the global operator new with its checked allocator while a
