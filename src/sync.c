@@ -99,6 +99,30 @@ static int uvev__park(struct uvev__parker* p, int timed, uint64_t deadline) {
   return state == UVEV__PARK_NOTIFIED;
 }
 
+/* Sets up a blocking wait's parker and its deadline (on uv_hrtime's clock):
+ * 0, or the error of uv_mutex_init or uv_cond_init. A timeout beyond the
+ * clock's range clears *timed: it never expires. */
+static int uvev__parker_init(struct uvev__parker* p, int* timed,
+                             uint64_t timeout_ms, uint64_t* deadline) {
+  int err;
+
+  *deadline = uv_hrtime();
+  if (!*timed || timeout_ms > (UINT64_MAX - *deadline) / 1000000)
+    *timed = 0;
+  else
+    *deadline += timeout_ms * 1000000;
+  err = uv_mutex_init(&p->mutex);
+  if (err != 0)
+    return err;
+  err = uv_cond_init(&p->cond);
+  if (err != 0) {
+    uv_mutex_destroy(&p->mutex);
+    return err;
+  }
+  p->node.wake = uvev__parker_wake;
+  return 0;
+}
+
 static int uvev__wait_sync(uvev_event_t* ev, uvev_pred_cb pred, void* arg,
                            int timed, uint64_t timeout_ms) {
   struct uvev__parker p;
@@ -113,20 +137,9 @@ static int uvev__wait_sync(uvev_event_t* ev, uvev_pred_cb pred, void* arg,
   if (timed && timeout_ms == 0)
     return UV_ETIMEDOUT;
 
-  deadline = uv_hrtime();
-  if (!timed || timeout_ms > (UINT64_MAX - deadline) / 1000000)
-    timed = 0;  /* beyond the clock's range: never */
-  else
-    deadline += timeout_ms * 1000000;
-  err = uv_mutex_init(&p.mutex);
+  err = uvev__parker_init(&p, &timed, timeout_ms, &deadline);
   if (err != 0)
     return err;
-  err = uv_cond_init(&p.cond);
-  if (err != 0) {
-    uv_mutex_destroy(&p.mutex);
-    return err;
-  }
-  p.node.wake = uvev__parker_wake;
   /* Relaxed: as in uvev__wait_start. */
   uvev__fetch_add(ev->nwaits, 1, relaxed);
 
@@ -287,20 +300,10 @@ int uvev__wait_sync_any(uvev_any_t* any, size_t stride, size_t count,
   if (timed && timeout_ms == 0)
     return UV_ETIMEDOUT;
 
-  deadline = uv_hrtime();
-  if (!timed || timeout_ms > (UINT64_MAX - deadline) / 1000000)
-    timed = 0;  /* beyond the clock's range: never */
-  else
-    deadline += timeout_ms * 1000000;
-  err = uv_mutex_init(&p.mutex);
+  /* p.node is linked nowhere; see the struct. */
+  err = uvev__parker_init(&p, &timed, timeout_ms, &deadline);
   if (err != 0)
     return err;
-  err = uv_cond_init(&p.cond);
-  if (err != 0) {
-    uv_mutex_destroy(&p.mutex);
-    return err;
-  }
-  p.node.wake = uvev__parker_wake;  /* linked nowhere; see the struct */
   /* Relaxed: no node is linked, so no notifier can see the parker. */
   uvev__store(p.state, UVEV__PARK_IDLE, relaxed);
   uvev__store(p.woken, 0u, relaxed);
