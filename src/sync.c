@@ -373,6 +373,9 @@ int uvev__wait_sync_any(uvev_any_t* any, size_t stride, size_t count,
   }
 #if UVEV__MUTANT != 35
   uvev__sync_any_hand_on(any, stride, n, unused);
+#else
+  (void) unused;
+  uvev__sync_any_hand_on(any, stride, n, 0u);  /* hands nothing on */
 #endif
   for (i = 0; i < n; i++) {
     /* Release: pairs with the acquire load in uvev_event_destroy. */
